@@ -1,0 +1,65 @@
+"""Shared CLI plumbing: one-line errors instead of tracebacks, and loading the agent."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Generator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from agentcore.agent import Agent
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``error: message`` to stderr and exit with ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Generator[None]:
+    """Turn agentcore's errors into one line on stderr and their exit code."""
+    from agentcore._redact import redact_text
+    from agentcore.errors import AgentcoreError
+
+    try:
+        yield
+    except AgentcoreError as exc:
+        fail(redact_text(str(exc)), exc.exit_code)
+
+
+def overrides(model: str | None = None, provider: str | None = None, base_url: str | None = None) -> dict[str, Any]:
+    """Config overrides from command-line flags."""
+    llm: dict[str, Any] = {}
+    if model:
+        llm["model"] = model
+    if provider:
+        llm["provider"] = provider
+    if base_url:
+        llm["baseURL"] = base_url
+    return {"llm": llm} if llm else {}
+
+
+def load_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
+    """The agent for ``--config`` (or the usual lookup) with flag overrides applied."""
+    from agentcore.agent import Agent
+    from agentcore.config.loader import load_config
+
+    return Agent(load_config(config, overrides=flags or None))
+
+
+def read_prompt(prompt: str | None) -> str:
+    """The prompt argument, or standard input for ``-`` or when piped."""
+    if prompt is None or prompt == "-":
+        if sys.stdin.isatty() and prompt is None:
+            fail('give a prompt: agentcore run "question" (or pipe one on stdin)', 2)
+        text = sys.stdin.read()
+    else:
+        text = prompt
+    if not text.strip():
+        fail("the prompt is empty", 2)
+    return text

@@ -1,0 +1,88 @@
+"""``agentcore chat``: an interactive loop with slash commands. Ctrl-C cancels the turn in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentcore.cli._common import fail
+from agentcore.cli._render import EventPrinter
+from agentcore.cli._slash import ChatState, dispatch
+
+if TYPE_CHECKING:
+    from agentcore.agent import Agent
+
+# Modules whose import registers slash commands.
+SLASH_MODULES = ("agentcore.cli.slash_basic",)
+
+
+def _make_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
+    from agentcore._redact import redact_text
+    from agentcore.agent import Agent
+    from agentcore.cli._onboard import HELP as ONBOARD
+    from agentcore.cli._onboard import find_local_server
+    from agentcore.config.loader import load_config, load_config_from_dict
+    from agentcore.errors import ConfigError
+
+    try:
+        return Agent(load_config(config, overrides=flags or None))
+    except ConfigError as exc:
+        missing = exc.key_path == "llm.apiKey" or "no cipher.yml" in exc.message or "not found" in exc.message
+        if config is not None or not missing:
+            fail(redact_text(str(exc)), exc.exit_code)
+        sys.stderr.write(f"{redact_text(str(exc))}\n\n{ONBOARD}\n")
+        server = find_local_server()
+        if server is None:
+            raise SystemExit(2) from None
+        sys.stderr.write(f"\nFound {server.provider} at {server.base_url}; using model '{server.model}'.\n")
+        data = {"llm": {"provider": server.provider, "model": server.model, "baseURL": server.base_url}}
+        return Agent(load_config_from_dict(data))
+
+
+async def _turn(state: ChatState, text: str) -> None:
+    printer = EventPrinter()
+    image = state.pending_images[0] if state.pending_images else None
+    async for event in state.agent.stream(text, image=image, session=state.session):
+        printer(event)
+    printer.finish()
+
+
+def chat_loop(config: Path | None, flags: dict[str, Any]) -> None:
+    """Read lines, run turns, until /exit or end of input."""
+    from importlib import import_module
+
+    from agentcore._redact import redact_text
+    from agentcore.errors import AgentcoreError
+
+    for module in SLASH_MODULES:
+        import_module(module)
+    agent = _make_agent(config, flags)
+    print(f"agentcore chat · {agent.service.provider}/{agent.service.model} · /help for commands")
+    with asyncio.Runner() as runner:
+        state = ChatState(agent, runner)
+        try:
+            while not state.exit:
+                try:
+                    line = input("you> ").strip()
+                except EOFError:
+                    print()
+                    break
+                except KeyboardInterrupt:
+                    print("\n(/exit or Ctrl-D to leave)")
+                    continue
+                if not line:
+                    continue
+                try:
+                    if line.startswith("/"):
+                        dispatch(state, line)
+                        continue
+                    runner.run(_turn(state, line))
+                    state.pending_images.clear()
+                except KeyboardInterrupt:
+                    print("\n(turn cancelled)", file=sys.stderr)
+                except AgentcoreError as exc:
+                    print(f"error: {redact_text(str(exc))}", file=sys.stderr)
+        finally:
+            runner.run(agent.close())

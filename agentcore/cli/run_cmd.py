@@ -1,0 +1,40 @@
+"""``agentcore run``: one prompt, the answer printed as it arrives (or as JSON)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from agentcore.cli._common import load_agent, user_errors
+from agentcore.cli._render import EventPrinter
+
+EXIT_LIMIT = 3
+
+
+async def _run(config: Path | None, flags: dict[str, Any], text: str, json_out: bool, image: Path | None) -> int:
+    agent = load_agent(config, flags)
+    try:
+        if json_out:
+            result = await agent.run(text, image=str(image) if image else None)
+            sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+            return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
+        printer = EventPrinter()
+        async for event in agent.stream(text, image=str(image) if image else None):
+            printer(event)
+        printer.finish()
+        return EXIT_LIMIT if printer.limit is not None else 0
+    finally:
+        await agent.close()
+
+
+def run_once(config: Path | None, flags: dict[str, Any], text: str, *, json_out: bool, image: Path | None) -> int:
+    """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
+    with user_errors():
+        try:
+            return asyncio.run(_run(config, flags, text, json_out, image))
+        except KeyboardInterrupt:
+            sys.stderr.write("cancelled\n")
+            return 130

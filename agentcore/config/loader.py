@@ -1,0 +1,166 @@
+"""Finding, reading and validating ``cipher.yml``; every mistake becomes one ``ConfigError`` line."""
+
+from __future__ import annotations
+
+import os
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from agentcore._redact import is_secret_key, register_secret
+from agentcore.config._env import expand_env
+from agentcore.config._validation import INTERNAL_FIELDS, convert_validation_error, describe_value
+from agentcore.config._yaml import KeyPath, LineMap, parse_yaml
+from agentcore.config.schema import AgentConfig
+from agentcore.errors import ConfigError
+
+CONFIG_ENV_VAR = "AGENTCORE_CONFIG"
+CONFIG_NAME = "cipher.yml"
+
+
+def find_config(explicit: str | Path | None) -> Path:
+    """The config file to use: ``explicit``, else ``$AGENTCORE_CONFIG``, else ./cipher.yml, else ~/.config."""
+    if explicit is not None and str(explicit) != "":
+        return _existing(Path(explicit), "--config")
+    from_env = os.environ.get(CONFIG_ENV_VAR)
+    if from_env:
+        return _existing(Path(from_env), f"${CONFIG_ENV_VAR}")
+    candidates = [Path.cwd() / CONFIG_NAME, Path.home() / ".config" / "agentcore" / CONFIG_NAME]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise ConfigError(
+        f"no {CONFIG_NAME} found (looked at --config, ${CONFIG_ENV_VAR}, {looked})",
+        hint=f"copy the example {CONFIG_NAME} into this folder or pass --config PATH",
+    )
+
+
+def _existing(path: Path, origin: str) -> Path:
+    path = path.expanduser()
+    if path.is_dir():
+        raise ConfigError(f"the config path from {origin} is a folder, not a file: {path}")
+    if not path.is_file():
+        raise ConfigError(
+            f"the config file from {origin} does not exist: {path}",
+            hint="check the path, or copy the example cipher.yml there",
+        )
+    return path
+
+
+def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | None = None) -> AgentConfig:
+    """Read, expand and validate the config file (found with :func:`find_config`); ``overrides`` win."""
+    file = find_config(path)
+    shown = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("the file is not UTF-8 text", file=shown) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror}", file=shown) from None
+    raw, lines = parse_yaml(text, shown)
+    if raw is None:
+        raise ConfigError(
+            "the file is empty",
+            file=shown,
+            hint="it needs at least an 'llm:' section with provider and model",
+        )
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"expected a mapping of keys at the top level, got {describe_value(raw)}",
+            file=shown,
+            line=1,
+            hint="start with 'llm:'",
+        )
+    data = expand_env(raw, os.environ, file=shown, lines=lines)
+    overridden: list[KeyPath] = []
+    if overrides:
+        _merge(data, overrides, (), overridden)
+    config = _validate(data, file=shown, lines=lines, overridden=overridden)
+    config.base_dir = file.resolve().parent
+    config.source = file.resolve()
+    return config
+
+
+def load_config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -> AgentConfig:
+    """Validate config data given in code (env expansion included); relative paths resolve to ``base_dir``."""
+    if not isinstance(data, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise ConfigError(f"expected a mapping of keys, got {describe_value(data)}")
+    expanded = expand_env(dict(data), os.environ)
+    config = _validate(expanded, file=None, lines={}, overridden=[])
+    config.base_dir = (base_dir or Path.cwd()).resolve()
+    return config
+
+
+def config_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``cipher.yml`` (keys as users write them), for editor completion."""
+    schema = AgentConfig.model_json_schema(by_alias=True)
+    properties: dict[str, Any] = schema.get("properties", {})
+    for name in INTERNAL_FIELDS:
+        properties.pop(name, None)
+    if "required" in schema:
+        schema["required"] = [r for r in schema["required"] if r not in INTERNAL_FIELDS]
+    return schema
+
+
+def _merge(target: dict[str, Any], extra: Mapping[str, Any], path: KeyPath, leaves: list[KeyPath]) -> None:
+    for key, value in extra.items():
+        current = target.get(key)
+        if isinstance(value, Mapping) and isinstance(current, dict):
+            _merge(
+                typing.cast(dict[str, Any], current),
+                typing.cast(Mapping[str, Any], value),
+                (*path, key),
+                leaves,
+            )
+        else:
+            target[key] = value
+            leaves.append((*path, key))
+
+
+def _validate(
+    data: dict[str, Any], *, file: str | None, lines: LineMap, overridden: list[KeyPath]
+) -> AgentConfig:
+    for name in INTERNAL_FIELDS:
+        if name in data:
+            raise ConfigError(
+                f"unknown key '{name}'",
+                key_path=name,
+                file=file,
+                line=lines.get((name,)),
+                hint="it is set by agentcore itself",
+            )
+    try:
+        config = AgentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise convert_validation_error(exc, data, file, lines, overridden) from None
+    _register_secrets(config)
+    return config
+
+
+def _register_secrets(config: AgentConfig) -> None:
+    llm = config.llm
+    register_secret(llm.api_key)
+    if llm.aws is not None:
+        for value in (llm.aws.access_key_id, llm.aws.secret_access_key, llm.aws.session_token):
+            register_secret(value)
+    for key, value in llm.headers.items():
+        if is_secret_key(key):
+            register_secret(_credential(value))
+    for server in config.mcp_servers.values():
+        for key, value in server.headers.items():
+            if is_secret_key(key):
+                register_secret(_credential(value))
+        for key, value in server.env.items():
+            if is_secret_key(key):
+                register_secret(value)
+
+
+def _credential(header_value: str) -> str:
+    # "Bearer abc" is masked as a whole and by its token, which is what leaks on its own.
+    register_secret(header_value)
+    scheme, _, token = header_value.partition(" ")
+    return token.strip() if token and scheme.isalpha() else header_value

@@ -1,0 +1,221 @@
+"""The shape of ``cipher.yml``, validated as a whole (pydantic). Keys are camelCase as users write them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PROVIDERS = (
+    "openai",
+    "azure",
+    "openrouter",
+    "ollama",
+    "lmstudio",
+    "qwen",
+    "gemini",
+    "deepseek",
+    "anthropic",
+    "aws",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+
+
+class AzureConfig(_Model):
+    """Azure OpenAI: the resource endpoint, the deployment name and the API version."""
+
+    endpoint: str | None = None
+    deployment: str | None = None
+    api_version: str = Field("2024-10-21", alias="apiVersion")
+
+
+class QwenOptions(_Model):
+    """DashScope (Qwen) thinking and sampling options."""
+
+    enable_thinking: bool | None = Field(None, alias="enableThinking")
+    thinking_budget: int | None = Field(None, alias="thinkingBudget", ge=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+
+
+class AwsConfig(_Model):
+    """AWS Bedrock: region plus either a profile or access keys."""
+
+    region: str | None = None
+    profile: str | None = None
+    access_key_id: str | None = Field(None, alias="accessKeyId")
+    secret_access_key: str | None = Field(None, alias="secretAccessKey")
+    session_token: str | None = Field(None, alias="sessionToken")
+    inference_profile_arn: str | None = Field(None, alias="inferenceProfileArn")
+
+
+class RetryConfig(_Model):
+    """Our own retry policy (the SDK clients never retry by themselves)."""
+
+    attempts: int | None = Field(None, ge=1, le=20, description="total attempts; default maxRetries + 1")
+    base_delay: float = Field(0.5, alias="baseDelay", ge=0)
+    max_delay: float = Field(30.0, alias="maxDelay", ge=0)
+    retry_after_cap: float = Field(60.0, alias="retryAfterCap", ge=0)
+
+
+class LLMConfig(_Model):
+    """Which model to call and how."""
+
+    provider: Literal[
+        "openai",
+        "azure",
+        "openrouter",
+        "ollama",
+        "lmstudio",
+        "qwen",
+        "gemini",
+        "deepseek",
+        "anthropic",
+        "aws",
+    ]
+    model: str
+    api_key: str | None = Field(None, alias="apiKey")
+    base_url: str | None = Field(None, alias="baseURL")
+    max_iterations: int = Field(10, alias="maxIterations", ge=1, le=1000)
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, alias="maxTokens", ge=1)
+    timeout: float = Field(120.0, gt=0, description="seconds per request")
+    max_retries: int = Field(3, alias="maxRetries", ge=0, le=20)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    headers: dict[str, str] = Field(default_factory=dict[str, str], description="extra HTTP headers")
+    supports_images: bool | None = Field(None, alias="supportsImages")
+    azure: AzureConfig | None = None
+    qwen_options: QwenOptions | None = Field(None, alias="qwenOptions")
+    aws: AwsConfig | None = None
+
+
+class PromptFile(_Model):
+    """A system prompt read from a file (relative to cipher.yml's folder)."""
+
+    file: Path
+
+
+class McpServerConfig(_Model):
+    """One MCP server. ``type`` may be left out (inferred from ``command`` or ``url``, as Claude Desktop does)."""
+
+    type: Literal["stdio", "sse", "streamable-http"] | None = None
+    command: str | None = None
+    args: list[str] = Field(default_factory=list[str])
+    env: dict[str, str] = Field(default_factory=dict[str, str])
+    cwd: Path | None = None
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict[str, str])
+    enabled: bool = True
+    timeout: float = Field(60.0, gt=0, description="seconds per tool call")
+    connection_mode: Literal["strict", "lenient"] = Field("lenient", alias="connectionMode")
+    include: list[str] | None = None
+    exclude: list[str] = Field(default_factory=list[str])
+
+    @model_validator(mode="after")
+    def _infer_type(self) -> McpServerConfig:
+        if self.type is None:
+            if self.command:
+                self.type = "stdio"
+            elif self.url:
+                self.type = "sse" if self.url.rstrip("/").endswith("/sse") else "streamable-http"
+            else:
+                raise ValueError("an MCP server needs 'command' (stdio) or 'url' (sse / streamable-http)")
+        if self.type == "stdio" and not self.command:
+            raise ValueError("a stdio MCP server needs 'command'")
+        if self.type in ("sse", "streamable-http") and not self.url:
+            raise ValueError(f"a {self.type} MCP server needs 'url'")
+        return self
+
+
+class StorageConfig(_Model):
+    """Where sessions and call logs live: SQLite by default, PostgreSQL by URL, ``memory://`` for none."""
+
+    url: str | None = None
+
+
+class CompressionConfig(_Model):
+    """How history is fitted into the context window."""
+
+    strategy: Literal["oldest", "middle", "summarize", "hybrid", "none"] = "hybrid"
+    threshold: float = Field(0.85, gt=0, le=1)
+    keep_first: int = Field(2, alias="keepFirst", ge=0)
+    keep_last: int = Field(8, alias="keepLast", ge=1)
+
+
+class ContextConfig(_Model):
+    """Context-window budget; ``maxTokens`` overrides the model table."""
+
+    max_tokens: int | None = Field(None, alias="maxTokens", ge=256)
+    reserve_output: int | None = Field(None, alias="reserveOutput", ge=0)
+    compression: CompressionConfig = Field(default_factory=CompressionConfig)
+
+
+class LoggingConfig(_Model):
+    """structlog output and what the call log stores."""
+
+    level: Literal["debug", "info", "warning", "error"] = "warning"
+    json_file: Path | None = Field(None, alias="jsonFile")
+    store_content: bool = Field(False, alias="storeContent")
+
+
+class ModelPrice(_Model):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(None, alias="cachedInput", ge=0)
+    reasoning: float | None = Field(None, ge=0)
+
+
+class AgentConfig(_Model):
+    """The whole of ``cipher.yml``."""
+
+    llm: LLMConfig
+    system_prompt: Annotated[str | PromptFile | None, Field(alias="systemPrompt")] = None
+    local_tools: list[Path] = Field(default_factory=lambda: [Path("./tools")], alias="localTools")
+    tool_timeout: float = Field(60.0, alias="toolTimeout", gt=0)
+    tool_output_limit: int = Field(20_000, alias="toolOutputLimit", ge=100, description="characters")
+    mcp_servers: dict[str, McpServerConfig] = Field(
+        default_factory=dict[str, McpServerConfig], alias="mcpServers"
+    )
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    context: ContextConfig = Field(default_factory=ContextConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    pricing: dict[str, ModelPrice] = Field(default_factory=dict[str, ModelPrice])
+
+    # Set by the loader, not by users: the folder relative paths resolve against.
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    source: Path | None = Field(None, exclude=True)
+
+    def resolve_path(self, path: Path) -> Path:
+        """``path`` made absolute against the config file's folder."""
+        path = path.expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def system_prompt_text(self) -> str | None:
+        """The system prompt, read from its file when it is one."""
+        from agentcore.errors import ConfigError
+
+        if isinstance(self.system_prompt, PromptFile):
+            path = self.resolve_path(self.system_prompt.file)
+            try:
+                return path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot read the system prompt file {path}: {exc.strerror}",
+                    key_path="systemPrompt.file",
+                    file=str(self.source) if self.source else None,
+                ) from None
+        return self.system_prompt
+
+    def masked(self) -> dict[str, Any]:
+        """The resolved config as plain data, with every secret masked (for ``config check``)."""
+        from agentcore._redact import redact_mapping
+
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        result: dict[str, Any] = redact_mapping(data)
+        return result

@@ -1,0 +1,143 @@
+"""The one error hierarchy of agentcore.
+
+Every error a user can cause says what was wrong, where, and how to fix it, in one line
+(``str(err)``). The CLI prints that line and exits non-zero; it never shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AgentcoreError(Exception):
+    """Base of every error agentcore raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ConfigError(AgentcoreError):
+    """The configuration is wrong: names the file, key path and line when they are known."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key_path: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.key_path = key_path
+        self.file = file
+        self.line = line
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line else "")
+        if self.key_path:
+            where = f"{where} {self.key_path}" if where else self.key_path
+        text = f"{where}: {self.message}" if where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class MissingExtraError(ConfigError):
+    """A provider needs an optional dependency that is not installed."""
+
+    def __init__(self, feature: str, extra: str, package: str) -> None:
+        super().__init__(
+            f"{feature} needs the '{package}' package",
+            hint=f"install it with: pip install 'agentcore[{extra}]'",
+        )
+        self.extra = extra
+
+
+class ProviderError(AgentcoreError):
+    """An LLM provider request failed (after any retries)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        provider: str,
+        model: str,
+        status: int | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        attempts: int = 1,
+    ) -> None:
+        self.reason = reason
+        self.provider = provider
+        self.model = model
+        self.status = status
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.attempts = attempts
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"{self.provider} ({self.model})"]
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        text = " ".join(parts) + f": {self.reason}"
+        if self.request_id:
+            text += f" [request {self.request_id}]"
+        if self.attempts > 1:
+            text += f" after {self.attempts} attempts"
+        if self.retry_after is not None:
+            text += f"; retry in {self.retry_after:.0f}s"
+        return text
+
+
+class AuthenticationError(ProviderError):
+    """The provider refused the credentials (401/403)."""
+
+
+class ContextLengthExceeded(ProviderError):
+    """The rendered request does not fit the model's context window."""
+
+
+class CapabilityError(AgentcoreError):
+    """The request asks a provider or model for something it cannot do (e.g. images)."""
+
+
+class ToolError(AgentcoreError):
+    """A tool failed; inside the loop this becomes a tool result the model can read."""
+
+    def __init__(self, tool: str, message: str) -> None:
+        self.tool = tool
+        super().__init__(f"tool '{tool}': {message}")
+
+
+class LimitError(AgentcoreError):
+    """A configured limit cannot be met (e.g. history cannot fit the token budget)."""
+
+
+class StorageError(AgentcoreError):
+    """The conversation or call-log database cannot be used."""
+
+
+class CancelledTurn(AgentcoreError):
+    """A turn was cancelled (Ctrl-C); the session stays usable."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """A one-line, redacted description of an error for results and logs."""
+
+    type: str
+    message: str
+
+
+def describe(exc: BaseException) -> ErrorInfo:
+    """Name and one-line message of ``exc`` with secrets redacted."""
+    from agentcore._redact import redact_text
+
+    return ErrorInfo(type(exc).__name__, redact_text(str(exc)).splitlines()[0] if str(exc) else "")

@@ -1,0 +1,87 @@
+"""Typed events of a run, streamed by ``Agent.stream`` and ``generate(stream=True)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentcore.messages import InternalMessage, ToolCall, Usage
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the assistant's text as it arrives."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """The model began a tool call."""
+
+    id: str
+    name: str
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a tool call's JSON arguments."""
+
+    id: str
+    arguments_delta: str
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """A tool finished; ``message`` is the tool-role message sent back to the model."""
+
+    call: ToolCall
+    message: InternalMessage
+    elapsed_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    """Token usage of one LLM request, as the provider reported it."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class TurnComplete:
+    """One LLM round trip ended with this assistant message (internal to the loop)."""
+
+    message: InternalMessage
+    usage: Usage
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FinalAnswer:
+    """The run ended with an answer."""
+
+    text: str
+    usage: Usage
+    iterations: int
+
+
+@dataclass(frozen=True, slots=True)
+class LimitReached:
+    """The run stopped at ``llm.maxIterations`` with tool calls still pending."""
+
+    iterations: int
+    usage: Usage
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """The run failed; ``error`` is the exception (also raised after this event)."""
+
+    error: BaseException
+
+
+StreamEvent = (
+    TextDelta | ToolCallStarted | ToolCallDelta | ToolResult | UsageReport | FinalAnswer | LimitReached | ErrorEvent
+)

@@ -1,0 +1,1 @@
+"""Provider modules: each imports its own SDK, lazily (only when the factory selects it)."""

@@ -1,0 +1,288 @@
+"""The OpenAI-compatible family on the ``openai`` SDK: openai, azure, openrouter, ollama, lmstudio,
+qwen, gemini and deepseek.
+
+Requests go through the SDK client (auth, errors, response models, connection pool) but with a body
+we assemble from per-message cached JSON: the SDK's own parameter transform costs ~0.15 ms per history
+message on every request, which would make each turn's cost grow with the conversation.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from openai import AsyncStream
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.completion_usage import CompletionUsage
+
+from agentcore.config.schema import LLMConfig
+from agentcore.context.manager import ContextManager
+from agentcore.errors import ConfigError
+from agentcore.llm.events import StreamEvent, TextDelta, ToolCallDelta, ToolCallStarted, TurnComplete, UsageReport
+from agentcore.llm.formatters.openai import ToolsJsonCache, dumps, render_messages
+from agentcore.llm.retry import Failure, parse_retry_after
+from agentcore.llm.service import LLMRequest, LLMService
+from agentcore.messages import InternalMessage, ToolCall, Usage
+from agentcore.tools.manager import UnifiedToolManager
+
+
+@dataclass(frozen=True)
+class Preset:
+    """What differs between members of the family: endpoint, key variable, headers."""
+
+    base_url: str | None
+    key_env: tuple[str, ...]
+    needs_key: bool = True
+    base_url_env: str | None = None
+    headers: dict[str, str] = field(default_factory=dict[str, str])
+    placeholder_key: str = "not-required"
+
+
+PRESETS: dict[str, Preset] = {
+    "openai": Preset(None, ("OPENAI_API_KEY",), base_url_env="OPENAI_BASE_URL"),
+    "azure": Preset(None, ("AZURE_OPENAI_API_KEY",)),
+    "openrouter": Preset(
+        "https://openrouter.ai/api/v1",
+        ("OPENROUTER_API_KEY",),
+        headers={"HTTP-Referer": "https://github.com/agentcore/agentcore", "X-Title": "agentcore"},
+    ),
+    "ollama": Preset(
+        "http://localhost:11434/v1", ("OLLAMA_API_KEY",), needs_key=False, base_url_env="OLLAMA_BASE_URL",
+        placeholder_key="ollama",
+    ),
+    "lmstudio": Preset(
+        "http://localhost:1234/v1", ("LMSTUDIO_API_KEY",), needs_key=False, base_url_env="LMSTUDIO_BASE_URL",
+        placeholder_key="lm-studio",
+    ),
+    "qwen": Preset("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", ("DASHSCOPE_API_KEY", "QWEN_API_KEY")),
+    "gemini": Preset("https://generativelanguage.googleapis.com/v1beta/openai/", ("GEMINI_API_KEY", "GOOGLE_API_KEY")),
+    "deepseek": Preset("https://api.deepseek.com/v1", ("DEEPSEEK_API_KEY",)),
+}
+
+
+def resolve_api_key(config: LLMConfig, preset: Preset) -> str:
+    """``llm.apiKey``, else the provider's usual environment variable; a clear error when required and absent."""
+    if config.api_key:
+        return config.api_key
+    for name in preset.key_env:
+        value = os.environ.get(name)
+        if value:
+            return value
+    if preset.needs_key:
+        raise ConfigError(
+            f"no API key for provider '{config.provider}'",
+            key_path="llm.apiKey",
+            hint=f"set {preset.key_env[0]} in the environment or llm.apiKey in cipher.yml",
+        )
+    return preset.placeholder_key
+
+
+def resolve_base_url(config: LLMConfig, preset: Preset) -> str | None:
+    """``llm.baseURL``, else the provider's env override, else its default (Ollama gets its /v1 suffix)."""
+    url = config.base_url or (os.environ.get(preset.base_url_env) if preset.base_url_env else None) or preset.base_url
+    if url is None:
+        return None
+    url = url.rstrip("/")
+    if config.provider == "ollama" and not url.endswith(("/v1", "/api")):
+        url += "/v1"
+    return url
+
+
+def _usage(raw: CompletionUsage | None) -> Usage:
+    if raw is None:
+        return Usage()
+    cached = raw.prompt_tokens_details.cached_tokens if raw.prompt_tokens_details else None
+    reasoning = raw.completion_tokens_details.reasoning_tokens if raw.completion_tokens_details else None
+    return Usage(raw.prompt_tokens or 0, raw.completion_tokens or 0, cached or 0, reasoning or 0)
+
+
+class OpenAICompatService(LLMService):
+    """Any OpenAI chat-completions endpoint, through one reused ``AsyncOpenAI`` client."""
+
+    def __init__(
+        self,
+        config: LLMConfig,
+        *,
+        context: ContextManager | None = None,
+        tools: UnifiedToolManager | None = None,
+    ) -> None:
+        super().__init__(config, context=context, tools=tools)
+        self._preset = PRESETS[config.provider]
+        self._api_key = resolve_api_key(config, self._preset)
+        self._client: openai.AsyncOpenAI | None = None
+        self._azure_endpoint = self._resolve_azure_endpoint(config) if config.provider == "azure" else None
+        self._tools_json = ToolsJsonCache()
+        self._static = self._static_params(config)
+
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        """The SDK client, created on first use and kept (keep-alive) until ``aclose``."""
+        if self._client is None:
+            self._client = self._make_client(self.config, self._preset, self._api_key)
+        return self._client
+
+    def _make_client(self, config: LLMConfig, preset: Preset, api_key: str) -> openai.AsyncOpenAI:
+        from agentcore._redact import register_secret
+
+        register_secret(api_key)
+        headers = {**preset.headers, **config.headers}
+        if self._azure_endpoint is not None:
+            azure = config.azure
+            return openai.AsyncAzureOpenAI(
+                api_key=api_key,
+                azure_endpoint=self._azure_endpoint,
+                azure_deployment=(azure.deployment if azure else None) or config.model,
+                api_version=azure.api_version if azure else "2024-10-21",
+                max_retries=0,
+                timeout=config.timeout,
+                default_headers=headers or None,
+            )
+        return openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=resolve_base_url(config, preset),
+            max_retries=0,
+            timeout=config.timeout,
+            default_headers=headers or None,
+        )
+
+    @staticmethod
+    def _resolve_azure_endpoint(config: LLMConfig) -> str:
+        azure = config.azure
+        endpoint = (azure.endpoint if azure else None) or os.environ.get("AZURE_OPENAI_ENDPOINT") or config.base_url
+        if not endpoint:
+            raise ConfigError(
+                "Azure OpenAI needs the resource endpoint",
+                key_path="llm.azure.endpoint",
+                hint="set llm.azure.endpoint or AZURE_OPENAI_ENDPOINT, e.g. https://NAME.openai.azure.com",
+            )
+        return endpoint
+
+    def _static_params(self, config: LLMConfig) -> bytes:
+        """The request fields that never change between turns, rendered once."""
+        params: dict[str, Any] = {}
+        if config.temperature is not None:
+            params["temperature"] = config.temperature
+        if config.max_tokens is not None:
+            params["max_tokens"] = config.max_tokens
+        qwen = config.qwen_options
+        if config.provider == "qwen" and qwen is not None:
+            if qwen.enable_thinking is not None:
+                params["enable_thinking"] = qwen.enable_thinking
+            if qwen.thinking_budget is not None:
+                params["thinking_budget"] = qwen.thinking_budget
+            if qwen.temperature is not None:
+                params["temperature"] = qwen.temperature
+            if qwen.top_p is not None:
+                params["top_p"] = qwen.top_p
+        return dumps(params)[1:-1]
+
+    def _body(self, request: LLMRequest) -> bytes:
+        parts = [b'{"model":', dumps(self.model), b',"messages":', render_messages(request.system, request.messages)]
+        if request.tools:
+            parts += [b',"tools":', self._tools_json.get(request.tools)]
+        if request.stream:
+            parts.append(b',"stream":true,"stream_options":{"include_usage":true}')
+        if self._static:
+            parts += [b",", self._static]
+        parts.append(b"}")
+        return b"".join(parts)
+
+    async def _round_trip(self, request: LLMRequest) -> AsyncIterator[StreamEvent | TurnComplete]:
+        body = self._body(request)
+        if not request.stream:
+            completion = await self.client.post("/chat/completions", cast_to=ChatCompletion, content=body)
+            yield self._from_completion(completion)
+            return
+        stream = await self.client.post(
+            "/chat/completions",
+            cast_to=ChatCompletion,
+            content=body,
+            stream=True,
+            stream_cls=AsyncStream[ChatCompletionChunk],
+        )
+        async with stream:
+            async for event in self._from_stream(stream):
+                yield event
+
+    def _from_completion(self, completion: ChatCompletion) -> TurnComplete:
+        if not completion.choices:
+            return TurnComplete(InternalMessage.assistant(""), _usage(completion.usage), None)
+        choice = completion.choices[0]
+        msg = choice.message
+        calls = tuple(
+            ToolCall(c.id, c.function.name, c.function.arguments)
+            for c in (msg.tool_calls or ())
+            if c.type == "function"
+        )
+        return TurnComplete(InternalMessage.assistant(msg.content, calls), _usage(completion.usage), choice.finish_reason)
+
+    async def _from_stream(self, stream: AsyncStream[ChatCompletionChunk]) -> AsyncIterator[StreamEvent | TurnComplete]:
+        text: list[str] = []
+        calls: dict[int, list[str]] = {}  # index -> [id, name, arguments...]
+        usage = Usage()
+        finish: str | None = None
+        async for chunk in stream:
+            if chunk.usage is not None:
+                usage = _usage(chunk.usage)
+            if not chunk.choices:
+                continue
+            choice = chunk.choices[0]
+            if choice.finish_reason:
+                finish = choice.finish_reason
+            delta = choice.delta
+            if delta.content:
+                text.append(delta.content)
+                yield TextDelta(delta.content)
+            for tc in delta.tool_calls or ():
+                entry = calls.get(tc.index)
+                if entry is None:
+                    entry = [tc.id or f"call_{tc.index}", (tc.function.name if tc.function else None) or ""]
+                    calls[tc.index] = entry
+                    yield ToolCallStarted(entry[0], entry[1], tc.index)
+                fragment = tc.function.arguments if tc.function else None
+                if fragment:
+                    entry.append(fragment)
+                    yield ToolCallDelta(entry[0], fragment, tc.index)
+        yield UsageReport(usage)
+        tool_calls = tuple(ToolCall(e[0], e[1], "".join(e[2:])) for _, e in sorted(calls.items()))
+        message = InternalMessage.assistant("".join(text) or None, tool_calls)
+        yield TurnComplete(message, usage, finish)
+
+    def _classify(self, exc: BaseException) -> Failure | None:
+        if isinstance(exc, openai.APIStatusError):
+            body: Any = exc.body
+            error: Any = body.get("error", body) if isinstance(body, dict) else None
+            fields: dict[str, Any] = error if isinstance(error, dict) else {}
+            code = str(fields.get("code") or "")
+            message = str(fields.get("message") or "")
+            reason = message or exc.message
+            lowered = f"{code} {reason}".lower()
+            if "context_length_exceeded" in lowered or "maximum context length" in lowered:
+                kind = "context_length"
+            elif exc.status_code in (401, 403):
+                kind = "auth"
+            else:
+                kind = "status"
+            return Failure(
+                kind,  # type: ignore[arg-type]
+                reason,
+                status=exc.status_code,
+                request_id=exc.request_id,
+                retry_after=parse_retry_after(exc.response.headers),
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return Failure("timeout", f"no response within {self.config.timeout:g}s (llm.timeout)")
+        if isinstance(exc, openai.APIConnectionError):
+            cause = exc.__cause__
+            detail = f": {cause}" if cause else ""
+            return Failure("connection", f"cannot reach {self.client.base_url}{detail}")
+        return None
+
+    async def aclose(self) -> None:
+        # The next request makes a new client: run_sync runs each call on a new event loop.
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()

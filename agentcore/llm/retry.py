@@ -1,0 +1,112 @@
+"""Our retry policy: which failures are retried, and how long to wait.
+
+The SDK clients are built with ``max_retries=0`` so that retries never multiply.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+from agentcore.config.schema import LLMConfig
+from agentcore.errors import AuthenticationError, ContextLengthExceeded, ProviderError
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+FailureKind = Literal["status", "connection", "timeout", "context_length", "auth"]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A provider failure, classified from the SDK's exception by the provider module."""
+
+    kind: FailureKind
+    reason: str
+    status: int | None = None
+    request_id: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def retryable(self) -> bool:
+        """Connection errors, timeouts, 408/409/429/5xx/529; never 400/401/403/404/422."""
+        if self.kind in ("connection", "timeout"):
+            return True
+        if self.kind == "status" and self.status is not None:
+            return self.status in RETRYABLE_STATUS or self.status >= 500
+        return False
+
+    def to_error(self, provider: str, model: str, attempts: int, retry_after: float | None = None) -> ProviderError:
+        """The error the caller sees once no more attempts are made."""
+        cls: type[ProviderError] = ProviderError
+        if self.kind == "context_length":
+            cls = ContextLengthExceeded
+        elif self.kind == "auth" or self.status in (401, 403):
+            cls = AuthenticationError
+        return cls(
+            self.reason,
+            provider=provider,
+            model=model,
+            status=self.status,
+            request_id=self.request_id,
+            retry_after=retry_after,
+            attempts=attempts,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; Retry-After honoured up to ``retry_after_cap``."""
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    retry_after_cap: float = 60.0
+
+    @classmethod
+    def from_config(cls, config: LLMConfig) -> RetryPolicy:
+        """The policy configured in ``llm.retry`` (attempts default to ``maxRetries + 1``)."""
+        retry = config.retry
+        return cls(
+            attempts=retry.attempts or config.max_retries + 1,
+            base_delay=retry.base_delay,
+            max_delay=retry.max_delay,
+            retry_after_cap=retry.retry_after_cap,
+        )
+
+    def delay(self, attempt: int, failure: Failure) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or None when no retry should be made."""
+        if not failure.retryable or attempt >= self.attempts:
+            return None
+        if failure.retry_after is not None:
+            if failure.retry_after > self.retry_after_cap:
+                return None
+            return failure.retry_after
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return random.uniform(0, ceiling)
+
+
+def parse_retry_after(headers: object) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    raw_ms = get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(0.0, float(raw_ms) / 1000)
+        except ValueError:
+            pass
+    raw = get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        from datetime import UTC, datetime
+
+        try:
+            when = parsedate_to_datetime(str(raw))
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())

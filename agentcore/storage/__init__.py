@@ -1,0 +1,1 @@
+"""The database shared by conversation memory and the call log (sqlmodel; SQLite or PostgreSQL)."""

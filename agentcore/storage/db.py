@@ -1,0 +1,152 @@
+"""Opening the database: URL resolution, engines shared per URL, schema set-up with versions.
+
+``storage.url`` (or ``$AGENTCORE_DB_URL``) selects the database; the default is a SQLite file under
+``$AGENTCORE_HOME`` (``~/.agentcore``) in WAL mode. ``memory://`` is the explicit in-memory choice.
+A database that cannot be opened is an error naming the URL (password masked) - never a silent
+fallback to memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentcore.errors import StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+MEMORY_URL = "memory://"
+
+# name -> (version, upgrade steps). Each owner (sessions, call log) registers its own schema.
+Migration = Callable[["AsyncConnection", int], Awaitable[None]]
+_SCHEMAS: dict[str, tuple[int, Migration]] = {}
+_engines: dict[tuple[str, int], AsyncEngine] = {}
+_ready: dict[tuple[str, int, str], int] = {}
+
+
+def agentcore_home() -> Path:
+    """``$AGENTCORE_HOME`` or ``~/.agentcore``."""
+    return Path(os.environ.get("AGENTCORE_HOME") or Path.home() / ".agentcore").expanduser()
+
+
+def resolve_url(configured: str | None) -> str:
+    """The SQLAlchemy URL to use: config, then ``$AGENTCORE_DB_URL``, then the SQLite default."""
+    url = configured or os.environ.get("AGENTCORE_DB_URL")
+    if not url:
+        return f"sqlite+aiosqlite:///{agentcore_home() / 'agentcore.db'}"
+    if url == MEMORY_URL:
+        return "sqlite+aiosqlite://"
+    if url.startswith("sqlite:///") or url.startswith("sqlite://"):
+        return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    from agentcore._redact import redact_text
+
+    return redact_text(url)
+
+
+def register_schema(name: str, version: int, migrate: Migration) -> None:
+    """Declare a schema: ``migrate(conn, from_version)`` brings it from ``from_version`` to ``version``."""
+    _SCHEMAS[name] = (version, migrate)
+
+
+def get_engine(url: str) -> AsyncEngine:
+    """One engine per URL and event loop (engines keep loop-bound connection pools)."""
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import StaticPool
+
+    key = (url, id(asyncio.get_running_loop()))
+    engine = _engines.get(key)
+    if engine is not None:
+        return engine
+    kwargs: dict[str, Any] = {}
+    if url == "sqlite+aiosqlite://":
+        kwargs["poolclass"] = StaticPool  # one shared in-memory database
+        kwargs["connect_args"] = {"check_same_thread": False}
+    elif url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path:
+            try:
+                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the database folder for {mask_url(url)}: {exc.strerror}") from None
+        kwargs["connect_args"] = {"timeout": 30}
+    try:
+        engine = create_async_engine(url, **kwargs)
+    except Exception as exc:  # bad driver names, malformed URLs
+        raise StorageError(mask_url(f"cannot open the database {url}: {exc}")) from None
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pyright: ignore[reportUnusedFunction]
+            cursor = dbapi_conn.cursor()
+            if url != "sqlite+aiosqlite://":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+    _engines[key] = engine
+    return engine
+
+
+async def open_database(url: str) -> AsyncEngine:
+    """The engine for ``url`` with every registered schema created or migrated to its version."""
+    from sqlalchemy import text
+
+    engine = get_engine(url)
+    loop_id = id(asyncio.get_running_loop())
+    pending = [(n, v, m) for n, (v, m) in _SCHEMAS.items() if _ready.get((url, loop_id, n)) != v]
+    if not pending:
+        return engine
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("CREATE TABLE IF NOT EXISTS agentcore_schema (name VARCHAR(64) PRIMARY KEY, version INTEGER NOT NULL)")
+            )
+            for name, version, migrate in pending:
+                row = (
+                    await conn.execute(text("SELECT version FROM agentcore_schema WHERE name = :n"), {"n": name})
+                ).first()
+                current = int(row[0]) if row else 0
+                if current < version:
+                    await migrate(conn, current)
+                    if row:
+                        await conn.execute(
+                            text("UPDATE agentcore_schema SET version = :v WHERE name = :n"), {"v": version, "n": name}
+                        )
+                    else:
+                        await conn.execute(
+                            text("INSERT INTO agentcore_schema (name, version) VALUES (:n, :v)"), {"v": version, "n": name}
+                        )
+                elif current > version:
+                    raise StorageError(
+                        f"the database {mask_url(url)} has {name} schema v{current}, newer than this agentcore "
+                        f"(v{version}); upgrade agentcore"
+                    )
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise StorageError(mask_url(f"cannot open the database {url}: {type(exc).__name__}: {exc}")) from None
+    for name, version, _ in pending:
+        _ready[(url, loop_id, name)] = version
+    return engine
+
+
+async def dispose_engines() -> None:
+    """Close the engines created on the running event loop."""
+    loop_id = id(asyncio.get_running_loop())
+    for key in [k for k in _engines if k[1] == loop_id]:
+        await _engines.pop(key).dispose()
+    for key in [k for k in _ready if k[1] == loop_id]:
+        del _ready[key]

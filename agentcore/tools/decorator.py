@@ -1,0 +1,169 @@
+"""``@tool``: turn a plain Python function into a tool the model can call."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
+
+from pydantic_core import to_jsonable_python
+
+from agentcore.messages import ImagePart, Part, TextPart
+from agentcore.tools._schema import ArgumentsModel, InvalidArguments, build_arguments, parse_docstring
+from agentcore.tools.base import ToolOutput, ToolSpec
+
+__all__ = ["InvalidArguments", "LocalTool", "to_tool_output", "tool"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclasses.dataclass(eq=False)
+class LocalTool(Generic[P, R]):
+    """A Python function exposed as a tool. Calling it calls the function unchanged (for unit tests)."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    func: Callable[P, R]
+    is_async: bool
+    timeout: float | None
+    defined_at: str
+    arguments: ArgumentsModel = dataclasses.field(repr=False)
+
+    def __post_init__(self) -> None:
+        # Lets inspect.signature() / help() see through to the function.
+        self.__wrapped__ = self.func
+        self.__doc__ = self.func.__doc__
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.func(*args, **kwargs)
+
+    def spec(self) -> ToolSpec:
+        """The tool as the model sees it."""
+        return ToolSpec(self.name, self.description, self.parameters, source="local", origin=self.defined_at)
+
+    def validate(self, arguments: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The call's positional and keyword arguments, coerced; raises ``InvalidArguments``."""
+        return self.arguments.validate(arguments)
+
+    async def invoke(self, arguments: Mapping[str, Any]) -> Any:
+        """Validate ``arguments`` and run the function; sync functions run in a worker thread."""
+        args, kwargs = self.validate(arguments)
+        func = cast(Callable[..., Any], self.func)
+        if self.is_async:
+            result = await func(*args, **kwargs)
+        else:
+            result = await asyncio.to_thread(func, *args, **kwargs)
+        if inspect.isawaitable(result):
+            # A sync wrapper (functools.partial, a lambda) around a coroutine function.
+            result = await cast(Any, result)
+        return result
+
+    async def run(self, arguments: Mapping[str, Any]) -> ToolOutput:
+        """Like ``invoke``, with the result converted to a ``ToolOutput``."""
+        return to_tool_output(await self.invoke(arguments))
+
+
+@overload
+def tool(func: Callable[P, R], /) -> LocalTool[P, R]: ...
+
+
+@overload
+def tool(
+    func: None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+) -> Callable[[Callable[P, R]], LocalTool[P, R]]: ...
+
+
+def tool(
+    func: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+) -> LocalTool[P, R] | Callable[[Callable[P, R]], LocalTool[P, R]]:
+    """Make ``func`` a tool: ``@tool``, ``@tool()`` or ``@tool(name=..., description=..., timeout=...)``.
+
+    The parameters' JSON schema comes from the type hints; the description and per-argument texts
+    from the docstring (Google, numpy or reST style) unless given here.
+    """
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"@tool timeout must be positive, got {timeout}")
+
+    def wrap(fn: Callable[P, R]) -> LocalTool[P, R]:
+        if isinstance(fn, LocalTool):
+            fn = cast(LocalTool[P, R], fn).func
+        if not callable(fn):
+            raise TypeError(f"@tool needs a function, got {type(fn).__name__}")
+        tool_name = name or getattr(fn, "__name__", None)
+        if not tool_name or tool_name == "<lambda>":
+            raise TypeError("@tool on a lambda or nameless callable needs name='...'")
+        docs = parse_docstring(inspect.getdoc(fn))
+        arguments = build_arguments(fn, tool_name, docs)
+        return LocalTool(
+            name=tool_name,
+            description=description if description is not None else docs.summary,
+            parameters=arguments.schema,
+            func=fn,
+            is_async=_is_async(fn),
+            timeout=timeout,
+            defined_at=_defined_at(fn),
+            arguments=arguments,
+        )
+
+    if func is not None:
+        return wrap(func)
+    return wrap
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    target: Any = fn
+    while True:
+        if inspect.iscoroutinefunction(target):
+            return True
+        inner = getattr(target, "func", None)  # functools.partial
+        if inner is None:
+            # An object whose __call__ is ``async def``.
+            return inspect.iscoroutinefunction(type(target).__call__) if callable(target) else False
+        target = inner
+
+
+def _defined_at(fn: Callable[..., Any]) -> str:
+    target: Any = inspect.unwrap(fn)
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return "<unknown>"
+    return f"{code.co_filename}:{code.co_firstlineno}"
+
+
+def to_tool_output(value: Any) -> ToolOutput:
+    """A tool's return value as a ``ToolOutput``: text, image parts, or JSON for anything else."""
+    if isinstance(value, ToolOutput):
+        return value
+    if isinstance(value, str):
+        return ToolOutput(value)
+    if value is None:
+        return ToolOutput("(no output)")
+    if isinstance(value, ImagePart | TextPart):
+        return ToolOutput((value,))
+    if isinstance(value, tuple | list):
+        items: list[Any] = list(cast(Any, value))
+        has_part = any(isinstance(i, ImagePart | TextPart) for i in items)
+        if has_part and all(isinstance(i, str | ImagePart | TextPart) for i in items):
+            parts: tuple[Part, ...] = tuple(TextPart(i) if isinstance(i, str) else i for i in items)
+            return ToolOutput(parts)
+    try:
+        data = to_jsonable_python(cast(Any, value))
+    except Exception:
+        # Not JSON-able at all: the repr is the best the model can get.
+        return ToolOutput(str(cast(Any, value)))
+    return ToolOutput(json.dumps(data, ensure_ascii=False), structured=data)
