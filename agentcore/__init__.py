@@ -36,7 +36,32 @@ _EXPORTS: dict[str, str] = {
     "run_sync": "agentcore._sync",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "Agent",
+    "AgentConfig",
+    "AgentcoreError",
+    "ConfigError",
+    "ContextLengthExceeded",
+    "ContextManager",
+    "ImagePart",
+    "InternalMessage",
+    "LLMConfig",
+    "LLMService",
+    "LimitError",
+    "ProviderError",
+    "RunResult",
+    "StorageError",
+    "TextPart",
+    "ToolCall",
+    "ToolError",
+    "UnifiedToolManager",
+    "Usage",
+    "__version__",
+    "create_llm_service",
+    "load_config",
+    "run_sync",
+    "tool",
+]
 
 if TYPE_CHECKING:
     from agentcore._sync import run_sync as run_sync

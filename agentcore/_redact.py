@@ -17,7 +17,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{8,}"), MASK),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), MASK),
     (
-        re.compile(r"(?i)((?:api[_-]?key|x-api-key|authorization|token|password)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"),
+        re.compile(
+            r"(?i)((?:api[_-]?key|x-api-key|authorization|token|password)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"
+        ),
         r"\g<1>" + MASK,
     ),
     (re.compile(r"(://[^:/@\s]+:)[^@\s]+(@)"), r"\g<1>" + MASK + r"\g<2>"),

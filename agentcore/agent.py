@@ -55,7 +55,13 @@ class RunResult:
             "iterations": self.iterations,
             "usage": self.usage.as_dict(),
             "tool_calls": [
-                {"id": c.id, "name": c.name, "arguments": _maybe_json(c.arguments), "result": c.result, "is_error": c.is_error}
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "arguments": _maybe_json(c.arguments),
+                    "result": c.result,
+                    "is_error": c.is_error,
+                }
                 for c in self.tool_calls
             ],
             "session": self.session,
@@ -84,25 +90,29 @@ class Agent:
         sources: Sequence[ToolSource] = (),
     ) -> None:
         from agentcore.llm.factory import create_llm_service
+        from agentcore.logs import ensure_logging
         from agentcore.tools.local import LocalToolSource
 
+        ensure_logging(config.logging.level)
         self.config = config
-        local = LocalToolSource(
-            tools=list(tools),
-            paths=[config.resolve_path(p) for p in config.local_tools],
-            required="local_tools" in config.model_fields_set,
-        )
+        local = LocalToolSource.from_config(config, tools=list(tools))
         self.tools = UnifiedToolManager(
             [local, *sources], default_timeout=config.tool_timeout, output_limit=config.tool_output_limit
         )
         self._system_prompt = config.system_prompt_text()
-        self.service: LLMService = create_llm_service(config.llm, context=self._new_context(), tools=self.tools)
+        self.service: LLMService = create_llm_service(
+            config.llm, context=self._new_context(), tools=self.tools
+        )
         self._sessions: dict[str, ContextManager] = {}
         self._started = False
 
     @classmethod
     def from_config(
-        cls, path: str | Path | None = None, *, overrides: dict[str, Any] | None = None, tools: Sequence[Any] = ()
+        cls,
+        path: str | Path | None = None,
+        *,
+        overrides: dict[str, Any] | None = None,
+        tools: Sequence[Any] = (),
     ) -> Agent:
         """An agent from ``cipher.yml`` (found the usual way when ``path`` is None)."""
         from agentcore.config.loader import load_config
@@ -149,7 +159,9 @@ class Agent:
     ) -> None:
         await self.close()
 
-    async def stream(self, text: str, *, image: ImageInput = None, session: str | None = None) -> AsyncIterator[StreamEvent]:
+    async def stream(
+        self, text: str, *, image: ImageInput = None, session: str | None = None
+    ) -> AsyncIterator[StreamEvent]:
         """Run one user turn, yielding events as they happen (text deltas, tool calls, results, the answer)."""
         await self.start()
         message = self.service.user_message(text, image)
@@ -168,12 +180,20 @@ class Agent:
         async for event in self.service.run_loop(self.session(session), message, stream=False):
             if isinstance(event, ToolResult):
                 records.append(
-                    ToolCallRecord(event.call.id, event.call.name, event.call.arguments, event.message.text, event.message.is_error)
+                    ToolCallRecord(
+                        event.call.id,
+                        event.call.name,
+                        event.call.arguments,
+                        event.message.text,
+                        event.message.is_error,
+                    )
                 )
             elif isinstance(event, FinalAnswer):
                 return RunResult(event.text, "final", event.iterations, event.usage, records, session)
             elif isinstance(event, LimitReached):
-                return RunResult(event.text, "max_iterations", event.iterations, event.usage, records, session)
+                return RunResult(
+                    event.text, "max_iterations", event.iterations, event.usage, records, session
+                )
         raise AssertionError("the tool loop ended without an outcome")
 
     def run_sync(self, text: str, *, image: ImageInput = None, session: str | None = None) -> RunResult:

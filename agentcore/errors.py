@@ -48,6 +48,10 @@ class ConfigError(AgentcoreError):
         return text
 
 
+class ConfigNotFound(ConfigError):
+    """No cipher.yml was found in any of the usual places."""
+
+
 class MissingExtraError(ConfigError):
     """A provider needs an optional dependency that is not installed."""
 

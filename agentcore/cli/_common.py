@@ -32,7 +32,9 @@ def user_errors() -> Generator[None]:
         fail(redact_text(str(exc)), exc.exit_code)
 
 
-def overrides(model: str | None = None, provider: str | None = None, base_url: str | None = None) -> dict[str, Any]:
+def overrides(
+    model: str | None = None, provider: str | None = None, base_url: str | None = None
+) -> dict[str, Any]:
     """Config overrides from command-line flags."""
     llm: dict[str, Any] = {}
     if model:

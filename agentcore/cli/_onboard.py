@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 LOCAL_SERVERS = (
     ("ollama", "http://127.0.0.1:11434/v1"),
@@ -29,19 +29,20 @@ class LocalServer:
 
 def _first_model(base_url: str, timeout: float) -> str | None:
     try:
-        with urllib.request.urlopen(f"{base_url}/models", timeout=timeout) as resp:  # noqa: S310 (localhost only)
+        with urllib.request.urlopen(f"{base_url}/models", timeout=timeout) as resp:
             payload: Any = json.loads(resp.read())
     except (OSError, ValueError):
         return None
-    models: Any = payload.get("data") if isinstance(payload, dict) else None
-    if isinstance(models, list) and models and isinstance(models[0], dict):
-        first: dict[str, Any] = models[0]
-        ident = first.get("id")
-        return str(ident) if ident else None
-    return None
+    try:
+        ident = cast(str, payload["data"][0]["id"])
+    except (KeyError, IndexError, TypeError):
+        return None
+    return str(ident) if ident else None
 
 
-def find_local_server(servers: tuple[tuple[str, str], ...] = LOCAL_SERVERS, timeout: float = 0.3) -> LocalServer | None:
+def find_local_server(
+    servers: tuple[tuple[str, str], ...] = LOCAL_SERVERS, timeout: float = 0.3
+) -> LocalServer | None:
     """The first local server that answers ``/models`` with at least one model."""
     for provider, url in servers:
         model = _first_model(url, timeout)

@@ -52,7 +52,9 @@ class EventPrinter:
             preview = event.message.text.replace("\n", " ")
             if len(preview) > 100:
                 preview = preview[:97] + "..."
-            self._note(f"← {event.call.name} {status} ({event.elapsed_ms:.0f} ms): {preview}", event.message.is_error)
+            self._note(
+                f"← {event.call.name} {status} ({event.elapsed_ms:.0f} ms): {preview}", event.message.is_error
+            )
         elif isinstance(event, FinalAnswer):
             self.final = event
             self.finish()

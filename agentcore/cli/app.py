@@ -18,7 +18,8 @@ app = typer.Typer(
 )
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="cipher.yml to use (default: $AGENTCORE_CONFIG, ./cipher.yml)")
+    Path | None,
+    typer.Option("--config", "-c", help="cipher.yml to use (default: $AGENTCORE_CONFIG, ./cipher.yml)"),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="override llm.model")]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", "-p", help="override llm.provider")]
@@ -33,7 +34,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="print the version and exit")
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="print the version and exit"),
     ] = False,
 ) -> None:
     """agentcore: run an LLM agent with tools from cipher.yml."""
@@ -41,11 +43,15 @@ def _main(
 
 @app.command()
 def run(
-    prompt: Annotated[str | None, typer.Argument(help="the prompt; '-' or piped stdin reads it from standard input")] = None,
+    prompt: Annotated[
+        str | None, typer.Argument(help="the prompt; '-' or piped stdin reads it from standard input")
+    ] = None,
     config: ConfigOpt = None,
     model: ModelOpt = None,
     provider: ProviderOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print answer, tool calls, iterations and usage as JSON")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print answer, tool calls, iterations and usage as JSON")
+    ] = False,
     image: Annotated[Path | None, typer.Option("--image", help="attach an image file to the prompt")] = None,
 ) -> None:
     """Run one prompt through the agent and print the answer."""

@@ -24,12 +24,12 @@ def _make_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
     from agentcore.cli._onboard import HELP as ONBOARD
     from agentcore.cli._onboard import find_local_server
     from agentcore.config.loader import load_config, load_config_from_dict
-    from agentcore.errors import ConfigError
+    from agentcore.errors import ConfigError, ConfigNotFound
 
     try:
         return Agent(load_config(config, overrides=flags or None))
     except ConfigError as exc:
-        missing = exc.key_path == "llm.apiKey" or "no cipher.yml" in exc.message or "not found" in exc.message
+        missing = exc.key_path == "llm.apiKey" or isinstance(exc, ConfigNotFound)
         if config is not None or not missing:
             fail(redact_text(str(exc)), exc.exit_code)
         sys.stderr.write(f"{redact_text(str(exc))}\n\n{ONBOARD}\n")

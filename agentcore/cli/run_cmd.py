@@ -14,7 +14,9 @@ from agentcore.cli._render import EventPrinter
 EXIT_LIMIT = 3
 
 
-async def _run(config: Path | None, flags: dict[str, Any], text: str, json_out: bool, image: Path | None) -> int:
+async def _run(
+    config: Path | None, flags: dict[str, Any], text: str, json_out: bool, image: Path | None
+) -> int:
     agent = load_agent(config, flags)
     try:
         if json_out:
@@ -30,7 +32,9 @@ async def _run(config: Path | None, flags: dict[str, Any], text: str, json_out: 
         await agent.close()
 
 
-def run_once(config: Path | None, flags: dict[str, Any], text: str, *, json_out: bool, image: Path | None) -> int:
+def run_once(
+    config: Path | None, flags: dict[str, Any], text: str, *, json_out: bool, image: Path | None
+) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
     with user_errors():
         try:

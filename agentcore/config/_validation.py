@@ -26,7 +26,6 @@ class _Problem:
     path: KeyPath
     message: str
     hint: str | None
-    model: type[BaseModel] | None  # the model that owns the last key, for suggestions
     kind: str
     suggestion: str | None = None
 
@@ -201,7 +200,7 @@ def _describe_error(loc: _Location, err: ErrorDetails) -> _Problem:
     else:
         text = err["msg"]
         message = f"{text[:1].lower()}{text[1:]}, got {got}"
-    return _Problem(loc.path, message, hint, loc.model, kind, suggestion)
+    return _Problem(loc.path, message, hint, kind, suggestion)
 
 
 def _model_of(loc: _Location) -> type[BaseModel] | None:

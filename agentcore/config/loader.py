@@ -15,7 +15,7 @@ from agentcore.config._env import expand_env
 from agentcore.config._validation import INTERNAL_FIELDS, convert_validation_error, describe_value
 from agentcore.config._yaml import KeyPath, LineMap, parse_yaml
 from agentcore.config.schema import AgentConfig
-from agentcore.errors import ConfigError
+from agentcore.errors import ConfigError, ConfigNotFound
 
 CONFIG_ENV_VAR = "AGENTCORE_CONFIG"
 CONFIG_NAME = "cipher.yml"
@@ -33,7 +33,7 @@ def find_config(explicit: str | Path | None) -> Path:
         if candidate.is_file():
             return candidate
     looked = ", ".join(str(c) for c in candidates)
-    raise ConfigError(
+    raise ConfigNotFound(
         f"no {CONFIG_NAME} found (looked at --config, ${CONFIG_ENV_VAR}, {looked})",
         hint=f"copy the example {CONFIG_NAME} into this folder or pass --config PATH",
     )

@@ -30,16 +30,16 @@ class AzureConfig(_Model):
 
     endpoint: str | None = None
     deployment: str | None = None
-    api_version: str = Field("2024-10-21", alias="apiVersion")
+    api_version: str = Field(default="2024-10-21", alias="apiVersion")
 
 
 class QwenOptions(_Model):
     """DashScope (Qwen) thinking and sampling options."""
 
-    enable_thinking: bool | None = Field(None, alias="enableThinking")
-    thinking_budget: int | None = Field(None, alias="thinkingBudget", ge=1)
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, gt=0, le=1)
+    enable_thinking: bool | None = Field(default=None, alias="enableThinking")
+    thinking_budget: int | None = Field(default=None, alias="thinkingBudget", ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
 
 
 class AwsConfig(_Model):
@@ -47,19 +47,21 @@ class AwsConfig(_Model):
 
     region: str | None = None
     profile: str | None = None
-    access_key_id: str | None = Field(None, alias="accessKeyId")
-    secret_access_key: str | None = Field(None, alias="secretAccessKey")
-    session_token: str | None = Field(None, alias="sessionToken")
-    inference_profile_arn: str | None = Field(None, alias="inferenceProfileArn")
+    access_key_id: str | None = Field(default=None, alias="accessKeyId")
+    secret_access_key: str | None = Field(default=None, alias="secretAccessKey")
+    session_token: str | None = Field(default=None, alias="sessionToken")
+    inference_profile_arn: str | None = Field(default=None, alias="inferenceProfileArn")
 
 
 class RetryConfig(_Model):
     """Our own retry policy (the SDK clients never retry by themselves)."""
 
-    attempts: int | None = Field(None, ge=1, le=20, description="total attempts; default maxRetries + 1")
-    base_delay: float = Field(0.5, alias="baseDelay", ge=0)
-    max_delay: float = Field(30.0, alias="maxDelay", ge=0)
-    retry_after_cap: float = Field(60.0, alias="retryAfterCap", ge=0)
+    attempts: int | None = Field(
+        default=None, ge=1, le=20, description="total attempts; default maxRetries + 1"
+    )
+    base_delay: float = Field(default=0.5, alias="baseDelay", ge=0)
+    max_delay: float = Field(default=30.0, alias="maxDelay", ge=0)
+    retry_after_cap: float = Field(default=60.0, alias="retryAfterCap", ge=0)
 
 
 class LLMConfig(_Model):
@@ -78,18 +80,18 @@ class LLMConfig(_Model):
         "aws",
     ]
     model: str
-    api_key: str | None = Field(None, alias="apiKey")
-    base_url: str | None = Field(None, alias="baseURL")
-    max_iterations: int = Field(10, alias="maxIterations", ge=1, le=1000)
-    temperature: float | None = Field(None, ge=0, le=2)
-    max_tokens: int | None = Field(None, alias="maxTokens", ge=1)
-    timeout: float = Field(120.0, gt=0, description="seconds per request")
-    max_retries: int = Field(3, alias="maxRetries", ge=0, le=20)
+    api_key: str | None = Field(default=None, alias="apiKey")
+    base_url: str | None = Field(default=None, alias="baseURL")
+    max_iterations: int = Field(default=10, alias="maxIterations", ge=1, le=1000)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, alias="maxTokens", ge=1)
+    timeout: float = Field(default=120.0, gt=0, description="seconds per request")
+    max_retries: int = Field(default=3, alias="maxRetries", ge=0, le=20)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     headers: dict[str, str] = Field(default_factory=dict[str, str], description="extra HTTP headers")
-    supports_images: bool | None = Field(None, alias="supportsImages")
+    supports_images: bool | None = Field(default=None, alias="supportsImages")
     azure: AzureConfig | None = None
-    qwen_options: QwenOptions | None = Field(None, alias="qwenOptions")
+    qwen_options: QwenOptions | None = Field(default=None, alias="qwenOptions")
     aws: AwsConfig | None = None
 
 
@@ -110,8 +112,8 @@ class McpServerConfig(_Model):
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict[str, str])
     enabled: bool = True
-    timeout: float = Field(60.0, gt=0, description="seconds per tool call")
-    connection_mode: Literal["strict", "lenient"] = Field("lenient", alias="connectionMode")
+    timeout: float = Field(default=60.0, gt=0, description="seconds per tool call")
+    connection_mode: Literal["strict", "lenient"] = Field(default="lenient", alias="connectionMode")
     include: list[str] | None = None
     exclude: list[str] = Field(default_factory=list[str])
 
@@ -141,16 +143,16 @@ class CompressionConfig(_Model):
     """How history is fitted into the context window."""
 
     strategy: Literal["oldest", "middle", "summarize", "hybrid", "none"] = "hybrid"
-    threshold: float = Field(0.85, gt=0, le=1)
-    keep_first: int = Field(2, alias="keepFirst", ge=0)
-    keep_last: int = Field(8, alias="keepLast", ge=1)
+    threshold: float = Field(default=0.85, gt=0, le=1)
+    keep_first: int = Field(default=2, alias="keepFirst", ge=0)
+    keep_last: int = Field(default=8, alias="keepLast", ge=1)
 
 
 class ContextConfig(_Model):
     """Context-window budget; ``maxTokens`` overrides the model table."""
 
-    max_tokens: int | None = Field(None, alias="maxTokens", ge=256)
-    reserve_output: int | None = Field(None, alias="reserveOutput", ge=0)
+    max_tokens: int | None = Field(default=None, alias="maxTokens", ge=256)
+    reserve_output: int | None = Field(default=None, alias="reserveOutput", ge=0)
     compression: CompressionConfig = Field(default_factory=CompressionConfig)
 
 
@@ -158,8 +160,8 @@ class LoggingConfig(_Model):
     """structlog output and what the call log stores."""
 
     level: Literal["debug", "info", "warning", "error"] = "warning"
-    json_file: Path | None = Field(None, alias="jsonFile")
-    store_content: bool = Field(False, alias="storeContent")
+    json_file: Path | None = Field(default=None, alias="jsonFile")
+    store_content: bool = Field(default=False, alias="storeContent")
 
 
 class ModelPrice(_Model):
@@ -167,8 +169,8 @@ class ModelPrice(_Model):
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
-    cached_input: float | None = Field(None, alias="cachedInput", ge=0)
-    reasoning: float | None = Field(None, ge=0)
+    cached_input: float | None = Field(default=None, alias="cachedInput", ge=0)
+    reasoning: float | None = Field(default=None, ge=0)
 
 
 class AgentConfig(_Model):
@@ -177,8 +179,8 @@ class AgentConfig(_Model):
     llm: LLMConfig
     system_prompt: Annotated[str | PromptFile | None, Field(alias="systemPrompt")] = None
     local_tools: list[Path] = Field(default_factory=lambda: [Path("./tools")], alias="localTools")
-    tool_timeout: float = Field(60.0, alias="toolTimeout", gt=0)
-    tool_output_limit: int = Field(20_000, alias="toolOutputLimit", ge=100, description="characters")
+    tool_timeout: float = Field(default=60.0, alias="toolTimeout", gt=0)
+    tool_output_limit: int = Field(default=20_000, alias="toolOutputLimit", ge=100, description="characters")
     mcp_servers: dict[str, McpServerConfig] = Field(
         default_factory=dict[str, McpServerConfig], alias="mcpServers"
     )
@@ -189,7 +191,7 @@ class AgentConfig(_Model):
 
     # Set by the loader, not by users: the folder relative paths resolve against.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
-    source: Path | None = Field(None, exclude=True)
+    source: Path | None = Field(default=None, exclude=True)
 
     def resolve_path(self, path: Path) -> Path:
         """``path`` made absolute against the config file's folder."""

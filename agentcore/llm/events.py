@@ -83,5 +83,12 @@ class ErrorEvent:
 
 
 StreamEvent = (
-    TextDelta | ToolCallStarted | ToolCallDelta | ToolResult | UsageReport | FinalAnswer | LimitReached | ErrorEvent
+    TextDelta
+    | ToolCallStarted
+    | ToolCallDelta
+    | ToolResult
+    | UsageReport
+    | FinalAnswer
+    | LimitReached
+    | ErrorEvent
 )

@@ -35,7 +35,9 @@ class Failure:
             return self.status in RETRYABLE_STATUS or self.status >= 500
         return False
 
-    def to_error(self, provider: str, model: str, attempts: int, retry_after: float | None = None) -> ProviderError:
+    def to_error(
+        self, provider: str, model: str, attempts: int, retry_after: float | None = None
+    ) -> ProviderError:
         """The error the caller sees once no more attempts are made."""
         cls: type[ProviderError] = ProviderError
         if self.kind == "context_length":
@@ -102,8 +104,8 @@ def parse_retry_after(headers: object) -> float | None:
     try:
         return max(0.0, float(raw))
     except ValueError:
-        from email.utils import parsedate_to_datetime
         from datetime import UTC, datetime
+        from email.utils import parsedate_to_datetime
 
         try:
             when = parsedate_to_datetime(str(raw))

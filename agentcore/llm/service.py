@@ -80,7 +80,7 @@ class LLMService(ABC):
     def _classify(self, exc: BaseException) -> Failure | None:
         """Classify an exception of this provider's SDK; None when it is not a provider failure."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (a no-op default: not every provider holds connections)
         """Close the SDK client's connections."""
 
     # ---- the service interface ------------------------------------------------------------
@@ -113,7 +113,9 @@ class LLMService(ABC):
 
     async def direct_generate(self, user_input: str, system_prompt: str | None = None) -> str:
         """One request with no history and no tools; touches no conversation."""
-        request = LLMRequest((InternalMessage.user(user_input),), system_prompt, (), stream=False, purpose="direct")
+        request = LLMRequest(
+            (InternalMessage.user(user_input),), system_prompt, (), stream=False, purpose="direct"
+        )
         turn = await self.complete(request)
         return turn.message.text
 
@@ -206,7 +208,9 @@ class LLMService(ABC):
                 else:
                     yield event
             if turn is None:
-                raise ProviderError("the response ended without a message", provider=self.provider, model=self.model)
+                raise ProviderError(
+                    "the response ended without a message", provider=self.provider, model=self.model
+                )
             total = total + turn.usage
             if not stream:
                 yield UsageReport(turn.usage)

@@ -79,7 +79,9 @@ def get_engine(url: str) -> AsyncEngine:
             try:
                 Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StorageError(f"cannot create the database folder for {mask_url(url)}: {exc.strerror}") from None
+                raise StorageError(
+                    f"cannot create the database folder for {mask_url(url)}: {exc.strerror}"
+                ) from None
         kwargs["connect_args"] = {"timeout": 30}
     try:
         engine = create_async_engine(url, **kwargs)
@@ -112,22 +114,28 @@ async def open_database(url: str) -> AsyncEngine:
     try:
         async with engine.begin() as conn:
             await conn.execute(
-                text("CREATE TABLE IF NOT EXISTS agentcore_schema (name VARCHAR(64) PRIMARY KEY, version INTEGER NOT NULL)")
+                text(
+                    "CREATE TABLE IF NOT EXISTS agentcore_schema (name VARCHAR(64) PRIMARY KEY, version INTEGER NOT NULL)"
+                )
             )
             for name, version, migrate in pending:
                 row = (
-                    await conn.execute(text("SELECT version FROM agentcore_schema WHERE name = :n"), {"n": name})
+                    await conn.execute(
+                        text("SELECT version FROM agentcore_schema WHERE name = :n"), {"n": name}
+                    )
                 ).first()
                 current = int(row[0]) if row else 0
                 if current < version:
                     await migrate(conn, current)
                     if row:
                         await conn.execute(
-                            text("UPDATE agentcore_schema SET version = :v WHERE name = :n"), {"v": version, "n": name}
+                            text("UPDATE agentcore_schema SET version = :v WHERE name = :n"),
+                            {"v": version, "n": name},
                         )
                     else:
                         await conn.execute(
-                            text("INSERT INTO agentcore_schema (name, version) VALUES (:n, :v)"), {"v": version, "n": name}
+                            text("INSERT INTO agentcore_schema (name, version) VALUES (:n, :v)"),
+                            {"v": version, "n": name},
                         )
                 elif current > version:
                     raise StorageError(

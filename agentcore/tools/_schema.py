@@ -23,15 +23,6 @@ from typing_extensions import TypedDict, is_typeddict
 
 from agentcore.errors import ToolError
 
-__all__ = [
-    "ArgumentsModel",
-    "DocInfo",
-    "InvalidArguments",
-    "build_arguments",
-    "describe_validation_error",
-    "parse_docstring",
-]
-
 
 class InvalidArguments(ToolError):
     """The model's arguments do not fit the tool's signature; ``problems`` are one line each."""
@@ -41,7 +32,7 @@ class InvalidArguments(ToolError):
         super().__init__(tool, "; ".join(problems))
 
 
-# --------------------------------------------------------------------------- docstrings
+# --- docstrings
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +52,9 @@ _GOOGLE_OTHER = re.compile(
 _GOOGLE_ENTRY = re.compile(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
 _NUMPY_PARAMS = {"parameters", "other parameters", "keyword arguments", "arguments", "args"}
 _NUMPY_ENTRY = re.compile(r"^\*{0,2}([\w\s,*]+?)\s*(?::\s*(.*))?$")
-_REST_PARAM = re.compile(r"^:(?:param|parameter|arg|argument|key|keyword)\s+(?:[^:]*\s)?\*{0,2}(\w+)\s*:\s*(.*)$")
+_REST_PARAM = re.compile(
+    r"^:(?:param|parameter|arg|argument|key|keyword)\s+(?:[^:]*\s)?\*{0,2}(\w+)\s*:\s*(.*)$"
+)
 _REST_FIELD = re.compile(r"^:\w+")
 _UNDERLINE = re.compile(r"^\s*-{3,}\s*$")
 
@@ -174,7 +167,7 @@ def _rest_field(lines: list[str], start: int, params: dict[str, str]) -> int:
     return i
 
 
-# --------------------------------------------------------------------------- arguments model
+# --- arguments model
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +194,9 @@ class ArgumentsModel:
         try:
             instance = self._model.model_validate(dict(arguments))
         except ValidationError as exc:
-            raise InvalidArguments(self._tool, describe_validation_error(exc, dict(arguments), self.accepted)) from None
+            raise InvalidArguments(
+                self._tool, describe_validation_error(exc, dict(arguments), self.accepted)
+            ) from None
         given = instance.model_fields_set
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
@@ -260,7 +255,9 @@ def build_arguments(func: Callable[..., Any], tool: str, docs: DocInfo) -> Argum
         model = create_model(f"{tool}_arguments", __config__=config, **fields)
         model.model_json_schema(by_alias=True)
     except Exception as exc:
-        raise TypeError(f"tool '{tool}' has a parameter type that cannot be described as JSON: {exc}") from exc
+        raise TypeError(
+            f"tool '{tool}' has a parameter type that cannot be described as JSON: {exc}"
+        ) from exc
     return ArgumentsModel(tool, model, params, extra_kwargs)
 
 
@@ -324,7 +321,7 @@ def _has_description(annotation: Any) -> bool:
     return any(isinstance(m, FieldInfo) and m.description for m in get_args(annotation)[1:])
 
 
-# --------------------------------------------------------------------------- schema cleaning
+# --- schema cleaning
 
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_ONE = ("items", "not", "additionalProperties", "contains", "propertyNames")
@@ -367,7 +364,9 @@ def _refs(node: Any) -> list[str]:
     return []
 
 
-def _walk(node: dict[str, Any], defs: dict[str, Any], *, inline: bool, seen: tuple[str, ...]) -> dict[str, Any]:
+def _walk(
+    node: dict[str, Any], defs: dict[str, Any], *, inline: bool, seen: tuple[str, ...]
+) -> dict[str, Any]:
     ref = node.get("$ref")
     if inline and isinstance(ref, str):
         name = ref.rsplit("/", 1)[-1]
@@ -384,7 +383,9 @@ def _walk(node: dict[str, Any], defs: dict[str, Any], *, inline: bool, seen: tup
         elif key in _SCHEMA_LISTS and isinstance(value, list):
             items = typing.cast(list[Any], value)
             out[key] = [
-                _walk(typing.cast(dict[str, Any], v), defs, inline=inline, seen=seen) if isinstance(v, dict) else v
+                _walk(typing.cast(dict[str, Any], v), defs, inline=inline, seen=seen)
+                if isinstance(v, dict)
+                else v
                 for v in items
             ]
         elif key in _SCHEMA_ONE and isinstance(value, dict):
@@ -413,26 +414,19 @@ def _collapse_nullable(node: dict[str, Any]) -> None:
             node["type"] = types
 
 
-# --------------------------------------------------------------------------- error text
+# --- error text
 
-_EXPECTED = {
-    "int_type": "expected an integer",
-    "int_parsing": "expected an integer",
-    "int_from_float": "expected an integer (no fractional part)",
-    "float_type": "expected a number",
-    "float_parsing": "expected a number",
-    "bool_type": "expected a boolean (true or false)",
-    "bool_parsing": "expected a boolean (true or false)",
-    "string_type": "expected a string",
-    "list_type": "expected an array",
-    "tuple_type": "expected an array",
-    "set_type": "expected an array",
-    "dict_type": "expected an object",
-    "model_type": "expected an object",
-    "model_attributes_type": "expected an object",
-    "dataclass_type": "expected an object",
-    "none_required": "expected null",
+_EXPECTED_KINDS = {
+    "expected an integer": ("int_type", "int_parsing"),
+    "expected an integer (no fractional part)": ("int_from_float",),
+    "expected a number": ("float_type", "float_parsing"),
+    "expected a boolean (true or false)": ("bool_type", "bool_parsing"),
+    "expected a string": ("string_type",),
+    "expected an array": ("list_type", "tuple_type", "set_type"),
+    "expected an object": ("dict_type", "model_type", "model_attributes_type", "dataclass_type"),
+    "expected null": ("none_required",),
 }
+_EXPECTED = {kind: text for text, kinds in _EXPECTED_KINDS.items() for kind in kinds}
 
 
 def describe_validation_error(
@@ -487,7 +481,9 @@ def _format_loc(loc: tuple[int | str, ...], arguments: Any, *, keep_last: bool) 
             items = cast(list[Any], current)
             current = items[part] if 0 <= part < len(items) else None
             text += f"[{part}]"
-        elif isinstance(part, str) and isinstance(current, dict) and (part in current or (last and keep_last)):
+        elif (
+            isinstance(part, str) and isinstance(current, dict) and (part in current or (last and keep_last))
+        ):
             current = cast(dict[str, Any], current).get(part)
             text += f".{part}" if text else part
         elif arguments is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import sys
@@ -86,7 +87,7 @@ def _module_name(path: Path) -> str:
     # Unique per file, stable across loads, and never a name user code could import by accident.
     digest = hashlib.sha1(str(path).encode("utf-8")).hexdigest()[:10]
     stem = "".join(c if c.isalnum() else "_" for c in path.stem)
-    return f"{_MODULE_PREFIX}.{stem}_{digest}"
+    return f"{_MODULE_PREFIX}_{stem}_{digest}"
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -114,10 +115,8 @@ def _import_file(path: Path) -> ModuleType:
         message = f"error while loading tool module: {type(exc).__name__}: {exc}"
         raise ConfigError(message, file=file, line=line) from exc
     finally:
-        try:
+        with contextlib.suppress(ValueError):  # the module may have removed it itself
             sys.path.remove(folder)
-        except ValueError:
-            pass  # the module removed it itself
     return module
 
 
@@ -202,7 +201,7 @@ class LocalToolSource:
         self,
         spec: ToolSpec,
         arguments: dict[str, Any],
-        timeout: float,  # noqa: ASYNC109 - the manager enforces it around this call
+        timeout: float,
     ) -> ToolOutput:
         """Validate and run the tool; exceptions (including ``InvalidArguments``) propagate."""
         found = self._tools.get(spec.call_name)

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from ._http import DropResponse, FullResponse, HttpRequest, HttpServer, Response, json_response
 
@@ -126,12 +126,17 @@ class RecordedRequest:
     #: which endpoint matched, e.g. "chat", "azure_chat", "messages", "bedrock_invoke", "bedrock_stream"
     route: str = ""
     #: path parameters, e.g. {"deployment": ...} or {"model": ...}
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict[str, str])
+
+    @property
+    def body_dict(self) -> dict[str, Any]:
+        """The JSON body if it is an object, else ``{}``."""
+        return cast(dict[str, Any], self.json) if isinstance(self.json, dict) else {}
 
     @property
     def model(self) -> str | None:
-        body_model = self.json.get("model") if isinstance(self.json, dict) else None
-        return body_model or self.params.get("model") or self.params.get("deployment")
+        body_model = self.body_dict.get("model")
+        return str(body_model) if body_model else self.params.get("model") or self.params.get("deployment")
 
 
 #: computes a reply from the request; returning a ``str`` means ``TextReply(str)``

@@ -64,7 +64,7 @@ class FullResponse:
 
     status: int
     body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict[str, str])
     delay_s: float = 0.0
     truncate_at: int | None = None
 
@@ -79,7 +79,7 @@ class StreamResponse:
 
     status: int
     chunks: Sequence[bytes]
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict[str, str])
     chunk_delay_s: float = 0.0
     delay_s: float = 0.0
     truncate_after: int | None = None

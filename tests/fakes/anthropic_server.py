@@ -130,7 +130,7 @@ class FakeAnthropic(FakeLLMServer):
 
     def _render(self, reply: TextReply | ToolCallsReply, rec: RecordedRequest) -> Response:
         n = self._next_id()
-        body = rec.json if isinstance(rec.json, dict) else {}
+        body = rec.body_dict
         model = str(rec.model or "claude-fake")
         usage = to_usage(reply.usage)
         blocks: list[dict[str, Any]] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any
+from typing import Any, cast
 
 from ._base import (
     ErrorReply,
@@ -99,12 +99,12 @@ class FakeOpenAI(FakeLLMServer):
 
     def _render(self, reply: TextReply | ToolCallsReply, rec: RecordedRequest) -> Response:
         n = self._next_id()
-        body = rec.json if isinstance(rec.json, dict) else {}
+        body = rec.body_dict
         model = str(rec.model or "gpt-fake")
         usage = to_usage(reply.usage)
         if isinstance(reply, ToolCallsReply):
             text = reply.text
-            calls = [
+            calls: list[dict[str, Any]] = [
                 {
                     "id": f"call_{self._next_call_id()}",
                     "type": "function",
@@ -135,7 +135,10 @@ class FakeOpenAI(FakeLLMServer):
             resp.delay_s = reply.delay_s
             return resp
 
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        stream_options: Any = body.get("stream_options")
+        include_usage = isinstance(stream_options, dict) and bool(
+            cast(dict[str, Any], stream_options).get("include_usage")
+        )
         base: dict[str, Any] = {
             "id": cid,
             "object": "chat.completion.chunk",

@@ -10,6 +10,7 @@ import anthropic
 import httpx2
 import openai
 import pytest
+from anthropic.lib.bedrock import AsyncAnthropicBedrock
 
 from tests.fakes import FakeAnthropic, FakeOpenAI, RecordedRequest, TextReply, Usage
 
@@ -71,7 +72,8 @@ async def test_openai_stream_tool_calls_with_usage(fake_openai: FakeOpenAI, oai:
     stream = await oai.chat.completions.create(
         model="gpt-4o", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
     )
-    text, calls, finish, usage, n_chunks = "", {}, None, None, 0
+    text, finish, usage, n_chunks = "", None, None, 0
+    calls: dict[int, dict[str, Any]] = {}
     async for chunk in stream:
         n_chunks += 1
         if chunk.usage is not None:
@@ -251,7 +253,7 @@ def test_anthropic_sse_wire_format(fake_anthropic: FakeAnthropic) -> None:
 async def test_anthropic_bedrock(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.reply_text("from bedrock", usage=(3, 4))
     fake_anthropic.reply_tool_calls([("lookup", {"id": 42})], usage=(5, 6))
-    async with anthropic.AsyncAnthropicBedrock(
+    async with AsyncAnthropicBedrock(
         base_url=fake_anthropic.url,
         aws_access_key="AKIDEXAMPLE",
         aws_secret_key="secret",

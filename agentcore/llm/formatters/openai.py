@@ -110,4 +110,3 @@ class ToolsJsonCache:
             self._json = dumps([tool_dict(s) for s in specs])
             self._specs = specs
         return self._json
-

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import openai
 from openai import AsyncStream
@@ -21,7 +21,14 @@ from openai.types.completion_usage import CompletionUsage
 from agentcore.config.schema import LLMConfig
 from agentcore.context.manager import ContextManager
 from agentcore.errors import ConfigError
-from agentcore.llm.events import StreamEvent, TextDelta, ToolCallDelta, ToolCallStarted, TurnComplete, UsageReport
+from agentcore.llm.events import (
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStarted,
+    TurnComplete,
+    UsageReport,
+)
 from agentcore.llm.formatters.openai import ToolsJsonCache, dumps, render_messages
 from agentcore.llm.retry import Failure, parse_retry_after
 from agentcore.llm.service import LLMRequest, LLMService
@@ -50,15 +57,25 @@ PRESETS: dict[str, Preset] = {
         headers={"HTTP-Referer": "https://github.com/agentcore/agentcore", "X-Title": "agentcore"},
     ),
     "ollama": Preset(
-        "http://localhost:11434/v1", ("OLLAMA_API_KEY",), needs_key=False, base_url_env="OLLAMA_BASE_URL",
+        "http://localhost:11434/v1",
+        ("OLLAMA_API_KEY",),
+        needs_key=False,
+        base_url_env="OLLAMA_BASE_URL",
         placeholder_key="ollama",
     ),
     "lmstudio": Preset(
-        "http://localhost:1234/v1", ("LMSTUDIO_API_KEY",), needs_key=False, base_url_env="LMSTUDIO_BASE_URL",
+        "http://localhost:1234/v1",
+        ("LMSTUDIO_API_KEY",),
+        needs_key=False,
+        base_url_env="LMSTUDIO_BASE_URL",
         placeholder_key="lm-studio",
     ),
-    "qwen": Preset("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", ("DASHSCOPE_API_KEY", "QWEN_API_KEY")),
-    "gemini": Preset("https://generativelanguage.googleapis.com/v1beta/openai/", ("GEMINI_API_KEY", "GOOGLE_API_KEY")),
+    "qwen": Preset(
+        "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", ("DASHSCOPE_API_KEY", "QWEN_API_KEY")
+    ),
+    "gemini": Preset(
+        "https://generativelanguage.googleapis.com/v1beta/openai/", ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    ),
     "deepseek": Preset("https://api.deepseek.com/v1", ("DEEPSEEK_API_KEY",)),
 }
 
@@ -82,7 +99,11 @@ def resolve_api_key(config: LLMConfig, preset: Preset) -> str:
 
 def resolve_base_url(config: LLMConfig, preset: Preset) -> str | None:
     """``llm.baseURL``, else the provider's env override, else its default (Ollama gets its /v1 suffix)."""
-    url = config.base_url or (os.environ.get(preset.base_url_env) if preset.base_url_env else None) or preset.base_url
+    url = (
+        config.base_url
+        or (os.environ.get(preset.base_url_env) if preset.base_url_env else None)
+        or preset.base_url
+    )
     if url is None:
         return None
     url = url.rstrip("/")
@@ -97,6 +118,18 @@ def _usage(raw: CompletionUsage | None) -> Usage:
     cached = raw.prompt_tokens_details.cached_tokens if raw.prompt_tokens_details else None
     reasoning = raw.completion_tokens_details.reasoning_tokens if raw.completion_tokens_details else None
     return Usage(raw.prompt_tokens or 0, raw.completion_tokens or 0, cached or 0, reasoning or 0)
+
+
+def _error_fields(body: object) -> tuple[str, str]:
+    """``(code, message)`` of an OpenAI error body (``{"error": {...}}`` or the bare object)."""
+    if not isinstance(body, dict):
+        return "", ""
+    data = cast(dict[str, Any], body)
+    inner = data.get("error", data)
+    if not isinstance(inner, dict):
+        return "", str(inner)
+    fields = cast(dict[str, Any], inner)
+    return str(fields.get("code") or ""), str(fields.get("message") or "")
 
 
 class OpenAICompatService(LLMService):
@@ -151,7 +184,9 @@ class OpenAICompatService(LLMService):
     @staticmethod
     def _resolve_azure_endpoint(config: LLMConfig) -> str:
         azure = config.azure
-        endpoint = (azure.endpoint if azure else None) or os.environ.get("AZURE_OPENAI_ENDPOINT") or config.base_url
+        endpoint = (
+            (azure.endpoint if azure else None) or os.environ.get("AZURE_OPENAI_ENDPOINT") or config.base_url
+        )
         if not endpoint:
             raise ConfigError(
                 "Azure OpenAI needs the resource endpoint",
@@ -180,7 +215,12 @@ class OpenAICompatService(LLMService):
         return dumps(params)[1:-1]
 
     def _body(self, request: LLMRequest) -> bytes:
-        parts = [b'{"model":', dumps(self.model), b',"messages":', render_messages(request.system, request.messages)]
+        parts = [
+            b'{"model":',
+            dumps(self.model),
+            b',"messages":',
+            render_messages(request.system, request.messages),
+        ]
         if request.tools:
             parts += [b',"tools":', self._tools_json.get(request.tools)]
         if request.stream:
@@ -217,9 +257,13 @@ class OpenAICompatService(LLMService):
             for c in (msg.tool_calls or ())
             if c.type == "function"
         )
-        return TurnComplete(InternalMessage.assistant(msg.content, calls), _usage(completion.usage), choice.finish_reason)
+        return TurnComplete(
+            InternalMessage.assistant(msg.content, calls), _usage(completion.usage), choice.finish_reason
+        )
 
-    async def _from_stream(self, stream: AsyncStream[ChatCompletionChunk]) -> AsyncIterator[StreamEvent | TurnComplete]:
+    async def _from_stream(
+        self, stream: AsyncStream[ChatCompletionChunk]
+    ) -> AsyncIterator[StreamEvent | TurnComplete]:
         text: list[str] = []
         calls: dict[int, list[str]] = {}  # index -> [id, name, arguments...]
         usage = Usage()
@@ -253,11 +297,7 @@ class OpenAICompatService(LLMService):
 
     def _classify(self, exc: BaseException) -> Failure | None:
         if isinstance(exc, openai.APIStatusError):
-            body: Any = exc.body
-            error: Any = body.get("error", body) if isinstance(body, dict) else None
-            fields: dict[str, Any] = error if isinstance(error, dict) else {}
-            code = str(fields.get("code") or "")
-            message = str(fields.get("message") or "")
+            code, message = _error_fields(exc.body)
             reason = message or exc.message
             lowered = f"{code} {reason}".lower()
             if "context_length_exceeded" in lowered or "maximum context length" in lowered:

@@ -1,0 +1,323 @@
+"""One namespace over every tool source, and the one place tool calls are run.
+
+Whatever goes wrong in a call (unknown name, bad JSON, bad arguments, an exception, a timeout)
+becomes a tool result the model can read and act on; only cancellation escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import difflib
+import json
+import re
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self, cast
+
+import structlog
+
+from agentcore.errors import ToolError, describe
+from agentcore.messages import Content, InternalMessage, Part, TextPart, ToolCall
+from agentcore.tools._schema import InvalidArguments
+from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSource, ToolSpec
+from agentcore.tools.decorator import to_tool_output
+
+__all__ = ["UnifiedToolManager", "sanitize_tool_name"]
+
+log = structlog.get_logger(__name__)
+
+_MAX_NAME = 64
+_BAD_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
+
+
+def sanitize_tool_name(name: str) -> str:
+    """``name`` made provider-safe: ``^[a-zA-Z0-9_-]{1,64}$``."""
+    return _BAD_CHARS.sub("_", name)[:_MAX_NAME] or "_"
+
+
+def _unique(name: str, used: set[str]) -> str:
+    if name not in used:
+        return name
+    n = 2
+    while True:
+        suffix = f"_{n}"
+        candidate = name[: _MAX_NAME - len(suffix)] + suffix
+        if candidate not in used:
+            return candidate
+        n += 1
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Entry:
+    spec: ToolSpec  # as exposed to the model
+    original: ToolSpec  # as the source listed it; what the source gets back
+    source: ToolSource
+
+
+class UnifiedToolManager:
+    """Merges the tools of several sources into one namespace and runs the model's calls."""
+
+    def __init__(
+        self,
+        sources: Sequence[ToolSource],
+        *,
+        default_timeout: float = 60.0,
+        output_limit: int = 20_000,
+    ) -> None:
+        names = [s.name for s in sources]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tool source names must be unique, got {names}")
+        self._sources = list(sources)
+        self.default_timeout = default_timeout
+        self.output_limit = output_limit
+        self._listed: dict[str, list[ToolSpec]] = {}
+        self._specs: list[ToolSpec] = []
+        self._by_name: dict[str, _Entry] = {}
+        self.version = 0
+        """Bumped whenever the namespace is rebuilt; lets callers cache work done on ``specs()``."""
+
+    @property
+    def sources(self) -> list[ToolSource]:
+        """The sources, in priority order (earlier ones keep the plain names on a clash)."""
+        return list(self._sources)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start every source concurrently, then build the namespace; on failure close what started."""
+        results = await asyncio.gather(*(s.start() for s in self._sources), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            started = [
+                s for s, r in zip(self._sources, results, strict=True) if not isinstance(r, BaseException)
+            ]
+            await self._close(started)
+            raise failures[0]
+        listed = await asyncio.gather(*(s.list_tools() for s in self._sources))
+        self._listed = {s.name: specs for s, specs in zip(self._sources, listed, strict=True)}
+        self._rebuild()
+
+    async def close(self) -> None:
+        """Close every source; a failing close is logged, not raised."""
+        await self._close(self._sources)
+
+    async def _close(self, sources: Sequence[ToolSource]) -> None:
+        results = await asyncio.gather(*(s.close() for s in sources), return_exceptions=True)
+        for source, result in zip(sources, results, strict=True):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):
+                log.warning("tool source close failed", source=source.name, error=describe(result).message)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def refresh(self, source_name: str) -> None:
+        """Re-list one source's tools (it reported a change) and rebuild the namespace."""
+        source = next((s for s in self._sources if s.name == source_name), None)
+        if source is None:
+            raise KeyError(f"no tool source named '{source_name}'")
+        self._listed[source_name] = await source.list_tools()
+        self._rebuild()
+
+    def change_callback(self, source_name: str) -> ToolsChanged:
+        """A callback a source can call when its tool list changes."""
+
+        async def changed() -> None:
+            await self.refresh(source_name)
+
+        return changed
+
+    # ------------------------------------------------------------------ namespace
+
+    def _rebuild(self) -> None:
+        used: set[str] = set()
+        by_name: dict[str, _Entry] = {}
+        for source in self._sources:
+            for spec in self._listed.get(source.name, []):
+                exposed = sanitize_tool_name(spec.name)
+                if exposed in used:
+                    # Earlier sources keep the plain name; this one is qualified by its source.
+                    exposed = sanitize_tool_name(f"{source.name}__{spec.name}")
+                exposed = _unique(exposed, used)
+                used.add(exposed)
+                public = dataclasses.replace(
+                    spec, name=exposed, source=source.name, original_name=spec.call_name
+                )
+                by_name[exposed] = _Entry(public, spec, source)
+        self._by_name = by_name
+        self._specs = [e.spec for e in by_name.values()]
+        self.version += 1
+
+    def specs(self) -> list[ToolSpec]:
+        """The tools as the model sees them; the same list until the namespace changes (do not mutate)."""
+        return self._specs
+
+    def get(self, name: str) -> ToolSpec | None:
+        """The exposed spec called ``name``, if any."""
+        entry = self._by_name.get(name)
+        return entry.spec if entry else None
+
+    def status(self) -> list[dict[str, Any]]:
+        """One row per tool: exposed name, source, the source's own name, description, origin."""
+        return [
+            {
+                "name": e.spec.name,
+                "source": e.spec.source,
+                "original_name": e.spec.call_name,
+                "description": e.spec.description,
+                "origin": e.spec.origin,
+            }
+            for e in self._by_name.values()
+        ]
+
+    def timeout_for(self, name: str) -> float:
+        """The timeout for tool ``name``: its own, else its source's default, else the manager's."""
+        entry = self._by_name.get(name)
+        if entry is None:
+            return self.default_timeout
+        own = getattr(entry.source, "timeout_for", None)
+        if callable(own):
+            value = own(entry.original)
+            if isinstance(value, int | float) and value > 0:
+                return float(value)
+        source_default = getattr(entry.source, "default_timeout", None)
+        if isinstance(source_default, int | float) and source_default > 0:
+            return float(source_default)
+        return self.default_timeout
+
+    # ------------------------------------------------------------------ execution
+
+    async def execute_all(self, calls: Sequence[ToolCall]) -> list[InternalMessage]:
+        """Run ``calls`` concurrently; results in call order. One cancelled means all are cancelled."""
+        tasks = [asyncio.ensure_future(self.execute(c)) for c in calls]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    async def execute(self, call: ToolCall) -> InternalMessage:
+        """Run one call; every failure but cancellation comes back as an error result."""
+        entry = self._by_name.get(call.name)
+        if entry is None:
+            return self._error(call, self._unknown_tool_text(call.name))
+        arguments = _parse_arguments(call)
+        if isinstance(arguments, str):
+            return self._error(call, arguments)
+        timeout = self.timeout_for(call.name)
+        timer = asyncio.timeout(timeout)
+        started = time.monotonic()
+        try:
+            async with timer:
+                output = await entry.source.call(entry.original, arguments, timeout)
+        except InvalidArguments as exc:
+            problems = "; ".join(exc.problems)
+            return self._error(
+                call,
+                f"Invalid arguments for '{call.name}': {problems}. Fix them and call '{call.name}' again.",
+            )
+        except TimeoutError as exc:
+            if timer.expired():
+                log.warning("tool timed out", tool=call.name, timeout=timeout)
+                return self._error(call, f"'{call.name}' timed out after {timeout:g} s and was stopped.")
+            return self._raised(call, entry, exc)
+        except Exception as exc:
+            return self._raised(call, entry, exc)
+        log.debug("tool done", tool=call.name, source=entry.spec.source, seconds=time.monotonic() - started)
+        if not isinstance(output, ToolOutput):  # pyright: ignore[reportUnnecessaryIsInstance]
+            output = to_tool_output(output)  # a source outside our control returned a bare value
+        content = _truncate(output.content, self.output_limit)
+        return InternalMessage.tool_result(call, content, is_error=output.is_error)
+
+    def _raised(self, call: ToolCall, entry: _Entry, exc: Exception) -> InternalMessage:
+        # The traceback goes to the log; the model gets one line it can act on.
+        log.warning("tool raised", tool=call.name, source=entry.spec.source, exc_info=exc)
+        if isinstance(exc, ToolError):
+            return self._error(call, str(exc))
+        info = describe(exc)
+        text = (
+            f"{call.name} raised {info.type}: {info.message}"
+            if info.message
+            else f"{call.name} raised {info.type}"
+        )
+        return self._error(call, text)
+
+    @staticmethod
+    def _error(call: ToolCall, text: str) -> InternalMessage:
+        return InternalMessage.tool_result(call, text, is_error=True)
+
+    def _unknown_tool_text(self, name: str) -> str:
+        names = list(self._by_name)
+        if not names:
+            return f"Unknown tool '{name}': no tools are available."
+        ranked = sorted(names, key=lambda n: (-difflib.SequenceMatcher(None, name, n).ratio(), n))
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        return f"Unknown tool '{name}'.{hint} Available tools: {', '.join(ranked)}."
+
+
+def _parse_arguments(call: ToolCall) -> dict[str, Any] | str:
+    """The call's arguments as a dict, or the error text for the model."""
+    raw = call.arguments
+    if not raw or not raw.strip():
+        return {}
+    try:
+        value: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        shown = raw if len(raw) <= 200 else raw[:200] + "..."
+        return (
+            f"The arguments for '{call.name}' are not valid JSON ({exc.msg} at line {exc.lineno} column "
+            f"{exc.colno}) in: {shown}. Resend the call with the arguments as one valid JSON object."
+        )
+    if value is None:
+        return {}  # some models send "null" for "no arguments"
+    if not isinstance(value, dict):
+        value_type: type[Any] = type(cast(object, value))
+        kind = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+            value_type, value_type.__name__
+        )
+        return (
+            f"The arguments for '{call.name}' must be a JSON object with one key per argument "
+            f'(like {{"name": value}}), got {kind}. Resend the call with an object.'
+        )
+    return dict(cast(dict[str, Any], value))
+
+
+def _truncate(content: Content, limit: int) -> Content:
+    """``content`` cut to ``limit`` text characters, with a note saying how much was cut."""
+    if content is None:
+        return content
+    if isinstance(content, str):
+        if len(content) <= limit:
+            return content
+        return content[:limit] + _cut_note(len(content) - limit, len(content))
+    total = sum(len(p.text) for p in content if isinstance(p, TextPart))
+    if total <= limit:
+        return content
+    left = limit
+    parts: list[Part] = []
+    for part in content:
+        if isinstance(part, TextPart):
+            if left <= 0:
+                continue
+            parts.append(TextPart(part.text[:left]))
+            left -= len(part.text)
+        else:
+            parts.append(part)
+    parts.append(TextPart(_cut_note(total - limit, total)))
+    return tuple(parts)
+
+
+def _cut_note(cut: int, total: int) -> str:
+    return f"\n\n[output truncated: {cut} of {total} characters cut]"

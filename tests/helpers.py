@@ -1,0 +1,51 @@
+"""Test helpers: configs pointing at the fake servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agentcore.config.loader import load_config_from_dict
+from agentcore.config.schema import AgentConfig
+
+
+def openai_config(url: str, tmp_path: Path, **llm: Any) -> AgentConfig:
+    """An AgentConfig for the OpenAI family pointed at a fake server; no local tools unless given."""
+    data: dict[str, Any] = {
+        "llm": {
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "apiKey": "sk-test-0123456789abcdef",
+            "baseURL": url + "/v1",
+        },
+        "localTools": [],
+        "storage": {"url": "memory://"},
+    }
+    data["llm"].update(llm)
+    return load_config_from_dict(data, base_dir=tmp_path)
+
+
+def write_config(tmp_path: Path, data: dict[str, Any], name: str = "cipher.yml") -> Path:
+    """Write ``data`` as YAML and return its path."""
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def cli_config(tmp_path: Path, url: str, **llm: Any) -> Path:
+    """A cipher.yml for CLI tests pointed at a fake OpenAI server, with the shipped tools."""
+    repo = Path(__file__).resolve().parents[1]
+    data: dict[str, Any] = {
+        "llm": {
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "apiKey": "sk-test-0123456789abcdef",
+            "baseURL": url + "/v1",
+            **llm,
+        },
+        "localTools": [str(repo / "tools")],
+        "storage": {"url": "memory://"},
+    }
+    return write_config(tmp_path, data)

@@ -1,0 +1,157 @@
+"""Loading @tool functions from files and folders."""
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from agentcore.config.schema import AgentConfig, LLMConfig
+from agentcore.errors import ConfigError
+from agentcore.tools.decorator import tool
+from agentcore.tools.local import LocalToolSource, load_local_tools
+
+
+def write(path: Path, body: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+GREET = """
+    from agentcore import tool
+
+    @tool
+    def greet(name: str) -> str:
+        '''Say hello.'''
+        return f"hello {name}"
+"""
+
+
+def test_loads_a_file(tmp_path: Path) -> None:
+    before = list(sys.path)
+    tools = load_local_tools([write(tmp_path / "greet.py", GREET)])
+    assert [t.name for t in tools] == ["greet"]
+    assert tools[0]("bob") == "hello bob"
+    assert tools[0].defined_at.startswith(str((tmp_path / "greet.py").resolve()))
+    assert sys.path == before
+
+
+def test_folder_sorted_skips_underscore_and_helpers_import(tmp_path: Path) -> None:
+    write(tmp_path / "_helpers.py", "PREFIX = 'hi '\n")
+    write(
+        tmp_path / "b.py",
+        """
+        from agentcore import tool
+        from _helpers import PREFIX
+
+        @tool
+        def second() -> str:
+            return PREFIX
+
+        alias = second  # the same tool under two names counts once
+        """,
+    )
+    write(tmp_path / "a.py", "from agentcore import tool\n\n@tool\ndef first() -> str:\n    return 'a'\n")
+    write(
+        tmp_path / "_private.py", "from agentcore import tool\n\n@tool\ndef hidden() -> str:\n    return ''\n"
+    )
+    write(tmp_path / "notes.txt", "not python")
+    before = list(sys.path)
+    tools = load_local_tools([tmp_path])
+    assert [t.name for t in tools] == ["first", "second"]
+    assert tools[1]() == "hi "
+    assert sys.path == before
+
+
+def test_missing_default_path_is_fine(tmp_path: Path) -> None:
+    assert load_local_tools([tmp_path / "tools"], missing_ok=True) == []
+
+
+def test_missing_configured_path_names_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_local_tools([tmp_path, tmp_path / "nope"], config_file="cipher.yml")
+    assert info.value.key_path == "localTools[1]"
+    assert "nope" in str(info.value) and "cipher.yml" in str(info.value)
+
+
+def test_import_error_names_file_and_line(tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.py", "x = 1\n\nraise RuntimeError('boom')\n")
+    with pytest.raises(ConfigError) as info:
+        load_local_tools([bad])
+    assert info.value.file == str(bad.resolve()) and info.value.line == 3
+    assert "RuntimeError: boom" in str(info.value)
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    bad = write(tmp_path / "syntax.py", "def f(:\n    pass\n")
+    with pytest.raises(ConfigError) as info:
+        load_local_tools([bad])
+    assert info.value.line == 1 and "syntax.py" in str(info.value)
+
+
+def test_bad_tool_signature_is_a_config_error(tmp_path: Path) -> None:
+    bad = write(
+        tmp_path / "sig.py",
+        """
+        from agentcore import tool
+
+        class Opaque:
+            pass
+
+        @tool
+        def f(x: Opaque) -> None:
+            pass
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        load_local_tools([bad])
+    assert "cannot be described as JSON" in str(info.value) and info.value.line == 7
+
+
+def test_duplicate_names_both_places(tmp_path: Path) -> None:
+    one = write(tmp_path / "one.py", GREET)
+    two = write(tmp_path / "two.py", GREET)
+    with pytest.raises(ConfigError) as info:
+        load_local_tools([tmp_path])
+    text = str(info.value)
+    assert f"{one.resolve()}:" in text and f"{two.resolve()}:" in text
+    assert "greet" in text
+
+
+async def test_source_with_programmatic_tools(tmp_path: Path) -> None:
+    @tool(timeout=3)
+    def extra(n: int) -> int:
+        return n * 10
+
+    source = LocalToolSource(tools=[extra], paths=[write(tmp_path / "greet.py", GREET)])
+    await source.start()
+    specs = await source.list_tools()
+    assert [s.name for s in specs] == ["extra", "greet"]
+    assert source.timeout_for(specs[0]) == 3
+    output = await source.call(specs[0], {"n": "4"}, 5.0)
+    assert output.content == "40"
+    await source.close()
+
+
+async def test_source_duplicate_between_programmatic_and_file(tmp_path: Path) -> None:
+    @tool
+    def greet(name: str) -> str:
+        return name
+
+    source = LocalToolSource(tools=[greet], paths=[write(tmp_path / "greet.py", GREET)])
+    with pytest.raises(ConfigError, match="duplicate tool name 'greet'"):
+        await source.start()
+
+
+async def test_from_config_default_vs_explicit(tmp_path: Path) -> None:
+    llm = LLMConfig(provider="openai", model="m")
+    default = LocalToolSource.from_config(AgentConfig(llm=llm, base_dir=tmp_path))
+    await default.start()
+    assert default.tools == []
+    explicit = LocalToolSource.from_config(
+        AgentConfig.model_validate({"llm": llm, "base_dir": tmp_path, "localTools": ["./tools"]})
+    )
+    with pytest.raises(ConfigError) as info:
+        await explicit.start()
+    assert info.value.key_path == "localTools[0]"
