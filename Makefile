@@ -24,8 +24,9 @@ lint: install
 	$(BIN)/ruff format --check agentcore tests tools bench
 	$(BIN)/pyright
 
+# Peers go into their own venv (bench/.venv-peers), created by the harness. `make bench BENCH_ARGS=--quick`
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "LimitError": "agentcore.errors",
     "StorageError": "agentcore.errors",
     "run_sync": "agentcore._sync",
+    "call_context": "agentcore.tracing.context",
 }
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "UnifiedToolManager",
     "Usage",
     "__version__",
+    "call_context",
     "create_llm_service",
     "load_config",
     "run_sync",
@@ -87,6 +89,7 @@ if TYPE_CHECKING:
     from agentcore.messages import Usage as Usage
     from agentcore.tools.decorator import tool as tool
     from agentcore.tools.manager import UnifiedToolManager as UnifiedToolManager
+    from agentcore.tracing.context import call_context as call_context
 
 
 def __getattr__(name: str) -> Any:

@@ -93,18 +93,29 @@ class Agent:
         from agentcore.logs import ensure_logging
         from agentcore.tools.local import LocalToolSource
 
-        ensure_logging(config.logging.level)
+        json_log = config.logging.json_file
+        ensure_logging(config.logging.level, config.resolve_path(json_log) if json_log else None)
         self.config = config
+        from agentcore.tools.mcp import sources_from_config
+
         local = LocalToolSource.from_config(config, tools=list(tools))
         self.tools = UnifiedToolManager(
-            [local, *sources], default_timeout=config.tool_timeout, output_limit=config.tool_output_limit
+            [local, *sources_from_config(config), *sources],
+            default_timeout=config.tool_timeout,
+            output_limit=config.tool_output_limit,
         )
-        self._system_prompt = config.system_prompt_text()
-        self.service: LLMService = create_llm_service(
-            config.llm, context=self._new_context(), tools=self.tools
-        )
-        self._sessions: dict[str, ContextManager] = {}
+        from agentcore.context.prompt import load_system_prompt
+        from agentcore.context.sessions import build_sessions, new_session_name
+
+        self._system_prompt = load_system_prompt(config)
+        self.service: LLMService = create_llm_service(config.llm, tools=self.tools)
+        # Stored sessions; compression summaries are one history-free request (direct_generate).
+        self.sessions = build_sessions(config, self._system_prompt, self._summarize)
+        self.service.context = self.sessions.get(new_session_name("api"))
         self._started = False
+        from agentcore.tracing.setup import attach_call_log
+
+        self.call_log = attach_call_log(self)  # every LLM call and tool call of this agent is logged
 
     @classmethod
     def from_config(
@@ -119,22 +130,19 @@ class Agent:
 
         return cls(load_config(path, overrides=overrides), tools=tools)
 
-    def _new_context(self) -> ContextManager:
-        return ContextManager(self._system_prompt)
+    async def _summarize(self, text: str, system: str | None) -> str:
+        return await self.service.direct_generate(text, system)
 
     @property
     def context(self) -> ContextManager:
         """The default session's context."""
         return self.service.context
 
-    def session(self, name: str | None) -> ContextManager:
-        """The context of session ``name`` (the default session when None)."""
+    def session(self, name: str | None, *, kind: str = "api") -> ContextManager:
+        """The persistent context of session ``name`` (this agent's default session when None)."""
         if name is None:
             return self.service.context
-        ctx = self._sessions.get(name)
-        if ctx is None:
-            ctx = self._sessions[name] = self._new_context()
-        return ctx
+        return self.sessions.get(name, kind=kind)
 
     async def start(self) -> None:
         """Load tools and connect tool servers (done on first use when not called)."""
@@ -149,6 +157,8 @@ class Agent:
         finally:
             await self.service.aclose()
             self._started = False
+            await self.sessions.close()
+            await self.call_log.close()  # flushes every queued call-log row
 
     async def __aenter__(self) -> Agent:
         await self.start()
@@ -165,19 +175,26 @@ class Agent:
         """Run one user turn, yielding events as they happen (text deltas, tool calls, results, the answer)."""
         await self.start()
         message = self.service.user_message(text, image)
-        try:
-            async for event in self.service.run_loop(self.session(session), message, stream=True):
-                yield event
-        except Exception as exc:
-            yield ErrorEvent(exc)
-            raise
+        async with self.call_log.run_span(session):
+            try:
+                async for event in self.service.run_loop(self.session(session), message, stream=True):
+                    yield event
+            except Exception as exc:
+                yield ErrorEvent(exc)
+                raise
 
     async def run(self, text: str, *, image: ImageInput = None, session: str | None = None) -> RunResult:
         """Run one user turn to its end and return the answer with what happened on the way."""
+        async with self.call_log.run_span(session):
+            return await self._run(text, image, session)
+
+    async def _run(self, text: str, image: ImageInput, session: str | None) -> RunResult:
         await self.start()
         message = self.service.user_message(text, image)
         records: list[ToolCallRecord] = []
-        async for event in self.service.run_loop(self.session(session), message, stream=False):
+        context = self.session(session)
+        session = context.name
+        async for event in self.service.run_loop(context, message, stream=False):
             if isinstance(event, ToolResult):
                 records.append(
                     ToolCallRecord(
@@ -195,6 +212,15 @@ class Agent:
                     event.text, "max_iterations", event.iterations, event.usage, records, session
                 )
         raise AssertionError("the tool loop ended without an outcome")
+
+    async def usage(self, *, session: str | None = None) -> dict[str, Any]:
+        """Requests, tokens, cost and errors from the call log: of session ``session``, or of the
+        default session since this agent was created."""
+        from agentcore.tracing.query import totals
+
+        await self.call_log.flush()
+        since = self.call_log.created_at if session is None else None
+        return await totals(self.call_log.writer.url, session_id=session, since=since)
 
     def run_sync(self, text: str, *, image: ImageInput = None, session: str | None = None) -> RunResult:
         """``run`` for synchronous code; closes the agent's connections afterwards."""

@@ -1,32 +1,148 @@
-"""structlog set-up: quiet by default, to stderr, never into the answer on stdout."""
+"""Structured logging (structlog over stdlib ``logging``): pretty on a terminal, JSON lines to a file.
+
+- Console (stderr, never stdout): coloured on a TTY, plain otherwise; quiet (warnings) by default.
+- JSON file: ``--log-json FILE`` (sets ``$AGENTCORE_LOG_JSON``) or ``logging.jsonFile``; one object a line.
+- Every line carries the call context (trace_id, session_id, module) and passes a redaction step
+  (API keys, tokens, ``Authorization`` headers, URL passwords).
+- The SDKs' and HTTP clients' loggers (openai, anthropic, mcp, httpx2, httpcore2) go through the
+  same handlers and stay at WARNING unless ``$AGENTCORE_SDK_LOG_LEVEL`` says otherwise.
+- Tracebacks are rendered without local variables (they can hold secrets).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
 
 import structlog
 
+from agentcore._redact import MASK, is_secret_key, redact_mapping, redact_text
+
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+JSON_ENV = "AGENTCORE_LOG_JSON"
+SDK_LOGGERS = ("openai", "anthropic", "mcp", "httpx2", "httpcore2", "httpx", "httpcore")
+_OUR_LOGGERS = ("agentcore", *SDK_LOGGERS)
+# What we configured: (level, json file); a one-slot list, so updating it needs no `global`.
+_state: list[tuple[str, str | None] | None] = [None]
 
 
-def configure_logging(level: str = "warning") -> None:
-    """Route agentcore's structured logs to stderr at ``level``."""
+def add_call_context(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Add the trace, session and module of the current call context."""
+    from agentcore.tracing.context import current
+
+    ctx = current()
+    if ctx.trace_id is not None:
+        event.setdefault("trace_id", ctx.trace_id)
+    if ctx.session_id is not None:
+        event.setdefault("session_id", ctx.session_id)
+    if ctx.module is not None:
+        event.setdefault("module", ctx.module)
+    return event
+
+
+def redact_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Mask credential-named fields and anything secret-shaped in values."""
+    for key, value in list(event.items()):
+        if _is_token_count(key, value):
+            continue  # prompt_tokens=12 is a count, not a credential
+        if is_secret_key(key) and value not in (None, "") and key != "event":
+            event[key] = MASK
+        elif isinstance(value, str):
+            event[key] = redact_text(value)
+        elif isinstance(value, dict | list | tuple):
+            event[key] = redact_mapping(value)
+    return event
+
+
+def _is_token_count(key: str, value: object) -> bool:
+    return type(value) is int and "token" in key.lower()
+
+
+def _shared() -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        add_call_context,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+    ]
+
+
+def configure_logging(level: str = "warning", json_file: str | Path | None = None) -> None:
+    """Console logs at ``level`` on stderr; JSON lines (info and up) to ``json_file`` when given."""
     numeric = _LEVELS.get(level, logging.WARNING)
+    shared = _shared()
+    handlers: list[logging.Handler] = []
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(numeric)
+    console.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                redact_event,
+                structlog.dev.ConsoleRenderer(
+                    colors=sys.stderr.isatty() and "NO_COLOR" not in os.environ,
+                    exception_formatter=structlog.dev.plain_traceback,  # no locals
+                ),
+            ],
+        )
+    )
+    handlers.append(console)
+    floor = numeric
+    if json_file is not None:
+        path = Path(json_file).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(path, encoding="utf-8")
+        file_level = min(numeric, logging.INFO)
+        file_handler.setLevel(file_level)
+        floor = min(floor, file_level)
+        file_handler.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=shared,
+                processors=[
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,  # a plain string, no locals
+                    redact_event,
+                    structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
+                ],
+            )
+        )
+        handlers.append(file_handler)
+    sdk_level = _LEVELS.get(os.environ.get("AGENTCORE_SDK_LOG_LEVEL", "warning"), logging.WARNING)
+    for name in _OUR_LOGGERS:
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):
+            if getattr(old, "_agentcore", False):
+                logger.removeHandler(old)
+                old.close()
+        for handler in handlers:
+            handler._agentcore = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+        logger.propagate = False
+        logger.setLevel(floor if name == "agentcore" else max(sdk_level, floor))
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="%H:%M:%S"),
-            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.make_filtering_bound_logger(floor),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
+    _state[0] = (level, str(json_file) if json_file is not None else None)
 
 
-def ensure_logging(level: str = "warning") -> None:
-    """Configure logging unless the application already has."""
-    if not structlog.is_configured():
-        configure_logging(level)
+def ensure_logging(level: str = "warning", json_file: str | Path | None = None) -> None:
+    """Configure logging unless the application configured structlog itself.
+
+    ``$AGENTCORE_LOG_JSON`` (set by ``--log-json``) wins over ``json_file``.
+    """
+    json_file = os.environ.get(JSON_ENV) or json_file
+    if structlog.is_configured() and _state[0] is None:
+        return  # the embedding application owns logging
+    wanted = (level, str(json_file) if json_file is not None else None)
+    if _state[0] != wanted:
+        configure_logging(level, json_file)

@@ -11,20 +11,23 @@ from agentcore.config.loader import load_config_from_dict
 from agentcore.config.schema import AgentConfig
 
 
-def openai_config(url: str, tmp_path: Path, **llm: Any) -> AgentConfig:
-    """An AgentConfig for the OpenAI family pointed at a fake server; no local tools unless given."""
-    data: dict[str, Any] = {
+def _openai_data(url: str, local_tools: list[str], llm: dict[str, Any]) -> dict[str, Any]:
+    return {
         "llm": {
             "provider": "openai",
             "model": "gpt-4o-mini",
             "apiKey": "sk-test-0123456789abcdef",
             "baseURL": url + "/v1",
+            **llm,
         },
-        "localTools": [],
+        "localTools": local_tools,
         "storage": {"url": "memory://"},
     }
-    data["llm"].update(llm)
-    return load_config_from_dict(data, base_dir=tmp_path)
+
+
+def openai_config(url: str, tmp_path: Path, **llm: Any) -> AgentConfig:
+    """An AgentConfig for the OpenAI family pointed at a fake server; no local tools unless given."""
+    return load_config_from_dict(_openai_data(url, [], llm), base_dir=tmp_path)
 
 
 def write_config(tmp_path: Path, data: dict[str, Any], name: str = "cipher.yml") -> Path:
@@ -37,15 +40,4 @@ def write_config(tmp_path: Path, data: dict[str, Any], name: str = "cipher.yml")
 def cli_config(tmp_path: Path, url: str, **llm: Any) -> Path:
     """A cipher.yml for CLI tests pointed at a fake OpenAI server, with the shipped tools."""
     repo = Path(__file__).resolve().parents[1]
-    data: dict[str, Any] = {
-        "llm": {
-            "provider": "openai",
-            "model": "gpt-4o-mini",
-            "apiKey": "sk-test-0123456789abcdef",
-            "baseURL": url + "/v1",
-            **llm,
-        },
-        "localTools": [str(repo / "tools")],
-        "storage": {"url": "memory://"},
-    }
-    return write_config(tmp_path, data)
+    return write_config(tmp_path, _openai_data(url, [str(repo / "tools")], llm))

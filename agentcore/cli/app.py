@@ -15,6 +15,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: loading rich's renderer would double the start-up time
 )
 
 ConfigOpt = Annotated[
@@ -37,8 +38,15 @@ def _main(
         bool,
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="print the version and exit"),
     ] = False,
+    log_json: Annotated[
+        Path | None, typer.Option("--log-json", help="also write logs as JSON lines to this file")
+    ] = None,
 ) -> None:
     """agentcore: run an LLM agent with tools from cipher.yml."""
+    if log_json is not None:
+        import os
+
+        os.environ["AGENTCORE_LOG_JSON"] = str(log_json.expanduser().resolve())  # read by agentcore.logs
 
 
 @app.command()
@@ -53,13 +61,23 @@ def run(
         bool, typer.Option("--json", help="print answer, tool calls, iterations and usage as JSON")
     ] = False,
     image: Annotated[Path | None, typer.Option("--image", help="attach an image file to the prompt")] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", "-s", help="continue (or create) this named session")
+    ] = None,
+    cont: Annotated[
+        bool, typer.Option("--continue", help="continue the last `agentcore run` session")
+    ] = False,
 ) -> None:
-    """Run one prompt through the agent and print the answer."""
-    from agentcore.cli._common import overrides, read_prompt
+    """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""
+    from agentcore.cli._common import fail, overrides, read_prompt
     from agentcore.cli.run_cmd import run_once
 
+    if session and cont:
+        fail("give either --session NAME or --continue, not both", 2)
     text = read_prompt(prompt)
-    code = run_once(config, overrides(model, provider), text, json_out=json_out, image=image)
+    code = run_once(
+        config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont
+    )
     if code:
         raise typer.Exit(code)
 
@@ -69,17 +87,37 @@ def chat(
     config: ConfigOpt = None,
     model: ModelOpt = None,
     provider: ProviderOpt = None,
+    session: Annotated[
+        str | None, typer.Option("--session", "-s", help="resume (or create) this named session")
+    ] = None,
+    new: Annotated[bool, typer.Option("--new", help="start a new session instead of resuming the last")] = False,
 ) -> None:
-    """Chat with the agent interactively (/help lists the commands)."""
+    """Chat with the agent interactively (resumes the last chat; /help lists the commands)."""
     from agentcore.cli._common import overrides
     from agentcore.cli.chat_cmd import chat_loop
 
-    chat_loop(config, overrides(model, provider))
+    chat_loop(config, overrides(model, provider), session=session, new=new)
+
+
+@app.command()
+def tools(
+    config: ConfigOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print tools and sources as JSON")] = False,
+) -> None:
+    """List every tool the model can call, its source (local or MCP server) and the source's status."""
+    from agentcore.cli.tools_cmd import list_tools
+
+    list_tools(config, json_out=json_out)
 
 
 # Sub-command groups: (name, "module:typer_app"). Their modules must import cheaply (heavy imports
 # go inside the command functions) because --help builds them all.
-SUBCOMMANDS: tuple[tuple[str, str], ...] = (("config", "agentcore.cli.config_cmd:config_app"),)
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (
+    ("config", "agentcore.cli.config_cmd:config_app"),
+    ("mcp", "agentcore.cli.mcp_cmd:mcp_app"),
+    ("sessions", "agentcore.cli.sessions_cmd:sessions_app"),
+)
+TOP_LEVEL_MODULES = ("agentcore.cli.usage_cmd", "agentcore.cli.trace_cmd")  # modules adding top-level commands to ``app``
 
 
 def _mount_subcommands() -> None:
@@ -88,6 +126,8 @@ def _mount_subcommands() -> None:
     for name, target in SUBCOMMANDS:
         module, _, attr = target.partition(":")
         app.add_typer(getattr(import_module(module), attr), name=name)
+    for module in TOP_LEVEL_MODULES:
+        import_module(module)
 
 
 _mount_subcommands()

@@ -15,7 +15,12 @@ if TYPE_CHECKING:
     from agentcore.agent import Agent
 
 # Modules whose import registers slash commands.
-SLASH_MODULES = ("agentcore.cli.slash_basic",)
+SLASH_MODULES = (
+    "agentcore.cli.slash_basic",
+    "agentcore.cli.slash_usage",
+    "agentcore.cli.slash_sessions",
+    "agentcore.cli.slash_mcp",
+)
 
 
 def _make_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
@@ -44,13 +49,17 @@ def _make_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
 async def _turn(state: ChatState, text: str) -> None:
     printer = EventPrinter()
     image = state.pending_images[0] if state.pending_images else None
+    if state.pending_context:
+        # Attached context (e.g. /resource) goes before the user's own words, in the same message.
+        text = "\n\n".join([*state.pending_context, text])
     async for event in state.agent.stream(text, image=image, session=state.session):
         printer(event)
     printer.finish()
+    state.pending_context.clear()
 
 
-def chat_loop(config: Path | None, flags: dict[str, Any]) -> None:
-    """Read lines, run turns, until /exit or end of input."""
+def chat_loop(config: Path | None, flags: dict[str, Any], *, session: str | None = None, new: bool = False) -> None:
+    """Read lines, run turns, until /exit or end of input (resuming the last chat session unless ``new``)."""
     from importlib import import_module
 
     from agentcore._redact import redact_text
@@ -63,6 +72,13 @@ def chat_loop(config: Path | None, flags: dict[str, Any]) -> None:
     with asyncio.Runner() as runner:
         state = ChatState(agent, runner)
         try:
+            from agentcore.cli.slash_sessions import pick_chat_session
+
+            try:
+                state.session, count = runner.run(pick_chat_session(agent, session, new))
+            except AgentcoreError as exc:
+                fail(redact_text(str(exc)), exc.exit_code)
+            print(f"session {state.session}" + (f" · resumed, {count} messages" if count else " · new"))
             while not state.exit:
                 try:
                     line = input("you> ").strip()

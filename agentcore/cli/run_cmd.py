@@ -15,16 +15,27 @@ EXIT_LIMIT = 3
 
 
 async def _run(
-    config: Path | None, flags: dict[str, Any], text: str, json_out: bool, image: Path | None
+    config: Path | None,
+    flags: dict[str, Any],
+    text: str,
+    json_out: bool,
+    image: Path | None,
+    session: str | None = None,
+    cont: bool = False,
 ) -> int:
     agent = load_agent(config, flags)
     try:
+        if cont:
+            last = await agent.sessions.last("run")
+            session = last.name if last else None  # nothing to continue: start one
+        session = session or agent.sessions.new_name("run")
+        agent.session(session, kind="run")
         if json_out:
-            result = await agent.run(text, image=str(image) if image else None)
+            result = await agent.run(text, image=str(image) if image else None, session=session)
             sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         printer = EventPrinter()
-        async for event in agent.stream(text, image=str(image) if image else None):
+        async for event in agent.stream(text, image=str(image) if image else None, session=session):
             printer(event)
         printer.finish()
         return EXIT_LIMIT if printer.limit is not None else 0
@@ -33,12 +44,19 @@ async def _run(
 
 
 def run_once(
-    config: Path | None, flags: dict[str, Any], text: str, *, json_out: bool, image: Path | None
+    config: Path | None,
+    flags: dict[str, Any],
+    text: str,
+    *,
+    json_out: bool,
+    image: Path | None,
+    session: str | None = None,
+    cont: bool = False,
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
     with user_errors():
         try:
-            return asyncio.run(_run(config, flags, text, json_out, image))
+            return asyncio.run(_run(config, flags, text, json_out, image, session, cont))
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")
             return 130

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-PROVIDERS = (
-    "openai",
-    "azure",
-    "openrouter",
-    "ollama",
-    "lmstudio",
-    "qwen",
-    "gemini",
-    "deepseek",
-    "anthropic",
-    "aws",
-)
+ProviderName = Literal[
+    "openai", "azure", "openrouter", "ollama", "lmstudio", "qwen", "gemini", "deepseek", "anthropic", "aws"
+]
+PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 
 
 class _Model(BaseModel):
@@ -112,13 +104,29 @@ class McpServerConfig(_Model):
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict[str, str])
     enabled: bool = True
+    disabled: bool | None = Field(default=None, exclude=True, description="Cline/Cursor spelling of enabled")
     timeout: float = Field(default=60.0, gt=0, description="seconds per tool call")
+    startup_timeout: float = Field(default=30.0, alias="startupTimeout", gt=0, description="seconds to connect")
     connection_mode: Literal["strict", "lenient"] = Field(default="lenient", alias="connectionMode")
     include: list[str] | None = None
     exclude: list[str] = Field(default_factory=list[str])
 
+    @model_validator(mode="before")
+    @classmethod
+    def _type_aliases(cls, data: Any) -> Any:
+        # Claude Code / VS Code write "http" (and some tools "streamable_http") for streamable HTTP.
+        if isinstance(data, dict):
+            raw = cast(dict[str, Any], data)
+            if raw.get("type") in ("http", "streamable_http", "streamableHttp"):
+                fixed: dict[str, Any] = {**raw, "type": "streamable-http"}
+                return fixed
+        return cast(Any, data)
+
     @model_validator(mode="after")
     def _infer_type(self) -> McpServerConfig:
+        if self.disabled is not None:
+            self.enabled = not self.disabled
+            self.disabled = None
         if self.type is None:
             if self.command:
                 self.type = "stdio"

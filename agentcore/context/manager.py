@@ -1,23 +1,102 @@
-"""The ContextManager: the conversation history of one session and what of it is sent to the model."""
+"""The ContextManager: the conversation history of one session and what of it is sent to the model.
+
+With a store attached, every message is committed as one appended row before ``add`` returns (so
+the next LLM request never goes out before the previous message is safe), and the history is
+loaded and repaired on first use. What is sent is chosen by ``compression`` to fit the model's
+window; the stored history always stays complete.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import bisect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import structlog
+
+from agentcore.context import compression, prompt
+from agentcore.context.repair import repair
+from agentcore.context.tokens import TokenCounter, encoding
+from agentcore.context.windows import ContextWindow
 from agentcore.messages import InternalMessage
 from agentcore.tools.base import ToolSpec
 
+if TYPE_CHECKING:
+    from agentcore.context.store import SessionInfo, SessionStore, Summary
+
+log = structlog.get_logger("agentcore.context")
+
+# ``summarizer(prompt, system_prompt) -> text``: one request with no history, e.g. direct_generate.
+Summarizer = Callable[[str, str | None], Awaitable[str]]
+
+SUMMARY_SYSTEM = (
+    "You compress conversations. Summarise the conversation excerpt you are given so that an "
+    "assistant can continue the conversation without it: keep facts, decisions, names, numbers, "
+    "file paths, open questions and tool results that still matter. Write plain prose, no preamble."
+)
+SUMMARY_HEADER = "Summary of the earlier part of this conversation (older messages are not shown):"
+_LOW_WATER = 0.7  # after compressing, aim for this share of the trigger, so cuts stay stable
+
+
+@dataclass(frozen=True, slots=True)
+class CompressionSettings:
+    """``context.compression`` as the manager uses it."""
+
+    strategy: compression.Strategy = "hybrid"
+    threshold: float = 0.85
+    keep_first: int = 2
+    keep_last: int = 8
+
 
 class ContextManager:
-    """Holds one session's messages (in memory here; persisted by a store when one is attached)."""
+    """One session's messages: persisted when a store is attached, in memory otherwise."""
 
-    def __init__(self, system_prompt: str | None = None) -> None:
+    def __init__(
+        self,
+        system_prompt: str | None = None,
+        *,
+        store: SessionStore | None = None,
+        name: str | None = None,
+        kind: str = "api",
+        counter: TokenCounter | None = None,
+        window: ContextWindow | None = None,
+        settings: CompressionSettings | None = None,
+        summarizer: Summarizer | None = None,
+        prompt_vars: dict[str, str] | None = None,
+    ) -> None:
         self._system_prompt = system_prompt
         self._messages: list[InternalMessage] = []
+        self._counts: list[int] = []
+        self.store = store
+        self.name = name
+        self.kind = kind
+        self.counter = counter or TokenCounter.for_model("gpt-4o")
+        self.window = window
+        self.settings = settings or CompressionSettings()
+        self.summarizer = summarizer
+        self._vars = dict(prompt_vars or {})
+        if name:
+            self._vars.setdefault("session", name)
+        self._info: SessionInfo | None = None
+        self._loaded = store is None
+        self._load_lock = asyncio.Lock()
+        self._head_end = 0  # messages[:head_end] are sent before the cut...
+        self._cut = 0  # ...and messages[cut:] after it
+        self._summary: Summary | None = None  # the stored summary of the span before the cut
+        self._summary_active = False
+        self._rendered_system: str | None = None
+        self._tools_key: tuple[int, int] | None = None
+        self._tools_tokens = 0
+        self._system_count: tuple[str | None, int] | None = None
+        self.last_request_tokens = 0
+
+    # ---- public state --------------------------------------------------------------------
 
     @property
     def system_prompt(self) -> str | None:
-        """The system prompt sent with every request."""
+        """The system prompt template (variables such as ``{date}`` are filled in per request)."""
         return self._system_prompt
 
     @system_prompt.setter
@@ -26,22 +105,246 @@ class ContextManager:
 
     @property
     def messages(self) -> Sequence[InternalMessage]:
-        """The complete stored history (never compressed)."""
+        """The complete history (never compressed); call ``await load()`` first for a stored session."""
         return self._messages
+
+    @property
+    def info(self) -> SessionInfo | None:
+        """The stored session's row (after loading), None without a store."""
+        return self._info
+
+    @property
+    def persistent(self) -> bool:
+        """True when messages are stored in a database."""
+        return self.store is not None
+
+    async def load(self) -> None:
+        """Load and repair the stored history (done on first use)."""
+        if self._loaded:
+            return
+        async with self._load_lock:
+            if self._loaded:
+                return
+            assert self.store is not None and self.name is not None
+            self._info = await self.store.get_or_create(self.name, self.kind)
+            loaded = await self.store.load(self._info.id)
+            messages = repair(loaded.messages)
+            seq = 0
+            for msg in messages:  # synthetic results take their call's number
+                seq = msg.cache.setdefault("seq", seq)
+            self._messages = messages
+            self._counts = []
+            self._summary = loaded.summary
+            if loaded.summary is not None:
+                seqs = [m.cache["seq"] for m in messages]
+                self._cut = bisect.bisect_left(seqs, loaded.summary.upto_seq)
+                self._head_end = bisect.bisect_left(seqs, loaded.summary.from_seq)
+                self._summary_active = 0 < self._cut < len(messages)
+                if not self._summary_active:
+                    self._cut = self._head_end = 0
+            self._loaded = True
+
+    # ---- changing the history -------------------------------------------------------------
 
     async def add(self, message: InternalMessage) -> None:
-        """Append one message to the history."""
-        self._messages.append(message)
+        """Append one message (committed to the store before this returns)."""
+        await self.add_many((message,))
 
     async def add_many(self, messages: Sequence[InternalMessage]) -> None:
-        """Append several messages in order."""
+        """Append several messages in order, in one transaction."""
+        if not messages:
+            return
+        await self.load()
+        counts = [await self._count(m) for m in messages]
+        if self.store is not None and self._info is not None:
+            await self.store.append(self._info, messages, counts, self.counter.key)
         self._messages.extend(messages)
-
-    async def request_messages(self, tools: Sequence[ToolSpec] = ()) -> Sequence[InternalMessage]:
-        """The history to send with the next request (without the system prompt)."""
-        del tools
-        return self._messages
+        if len(self._counts) == len(self._messages) - len(messages):
+            self._counts.extend(counts)
 
     async def reset(self) -> None:
-        """Forget every message of this session."""
+        """Forget every message of this session (stored rows and summaries are deleted too)."""
+        await self.load()
+        if self.store is not None and self._info is not None:
+            await self.store.reset(self._info.id)
         self._messages.clear()
+        self._counts.clear()
+        self._cut = self._head_end = 0
+        self._summary = None
+        self._summary_active = False
+
+    # ---- what is sent -------------------------------------------------------------------
+
+    def request_system(self) -> str | None:
+        """The system prompt of the last built request: variables filled in, summary appended."""
+        system = self._rendered_system
+        if self._summary_active and self._summary is not None:
+            block = f"{SUMMARY_HEADER}\n{self._summary.text}"
+            return f"{system}\n\n{block}" if system else block
+        return system
+
+    async def request_messages(
+        self, tools: Sequence[ToolSpec] = (), *, shrink: bool = False
+    ) -> Sequence[InternalMessage]:
+        """The history to send with the next request (without the system prompt).
+
+        ``shrink`` compresses harder than the counts say is needed: used once after the provider
+        reported that the request did not fit.
+        """
+        await self.load()
+        self._rendered_system = prompt.render(self._system_prompt, tools=tools, extra=self._vars)
+        if self.window is None and not shrink:
+            return self._messages
+        counts = await self._all_counts()
+        overhead = await self._overhead(tools)
+        budget = self._budget(overhead, shrink)
+        start = 0 if shrink else self._cut
+        if not shrink and self._cut:
+            head = sum(counts[: self._head_end]) if self._head_end else 0
+            summary = self._summary.tokens if self._summary_active and self._summary else 0
+            sent = overhead + summary + head + sum(counts[self._cut :])
+            if sent <= budget.trigger:  # the fast path: nothing to recompute
+                self.last_request_tokens = sent
+                return self._sent()
+        strategy = self.settings.strategy
+        summarizing = (
+            strategy in ("summarize", "hybrid") and self.summarizer is not None and self.store is not None
+        )
+        reserve = min(1_000, budget.target // 4) if summarizing else 0
+        budget.overhead += reserve
+        chosen = compression.plan(self._messages, counts, budget, strategy, start=start)
+        budget.overhead -= reserve
+        sent_tokens = chosen.tokens - reserve
+        self._head_end, self._cut = chosen.head[1], chosen.tail_start
+        if not chosen.compressed:
+            self._head_end = self._cut = 0
+            self._summary_active = False
+            self.last_request_tokens = sent_tokens
+            return self._messages
+        self._summary_active = False
+        if summarizing:
+            await self._summarize(chosen.dropped, reserve)
+        self.last_request_tokens = sent_tokens + (
+            self._summary.tokens if self._summary_active and self._summary else 0
+        )
+        log.info(
+            "context.compressed",
+            session=self.name,
+            strategy=strategy,
+            sent=len(self._messages) - self._cut + self._head_end,
+            dropped=self._cut - self._head_end,
+            tokens=self.last_request_tokens,
+            budget=budget.limit,
+        )
+        return self._sent()
+
+    def _sent(self) -> list[InternalMessage]:
+        return self._messages[: self._head_end] + self._messages[self._cut :]
+
+    def _budget(self, overhead: int, shrink: bool) -> compression.Budget:
+        limit = self.window.budget if self.window is not None else 10**12
+        if shrink:
+            limit = max(1, min(limit, int(self.last_request_tokens * 0.6) or limit // 2))
+        trigger = int(limit * self.settings.threshold)
+        target = trigger if shrink else int(trigger * _LOW_WATER)
+        return compression.Budget(
+            limit,
+            trigger if not shrink else 0,
+            target,
+            overhead,
+            self.settings.keep_first,
+            self.settings.keep_last,
+        )
+
+    async def _summarize(self, dropped: tuple[int, int], max_tokens: int) -> None:
+        assert self.summarizer is not None and self.store is not None and self._info is not None
+        a, b = dropped
+        from_seq = self._messages[a].cache.get("seq", 0)
+        upto_seq = self._messages[b].cache.get("seq", 0) if b < len(self._messages) else 1 << 62
+        old = self._summary
+        if old is not None and old.from_seq == from_seq and old.upto_seq == upto_seq:
+            self._summary_active = True  # reuse: nothing new was dropped
+            return
+        span = self._messages[a:b]
+        earlier = ""
+        if old is not None and old.from_seq == from_seq and old.upto_seq <= upto_seq:
+            # Incremental: the previous summary plus what was dropped since.
+            earlier = old.text
+            span = [m for m in span if m.cache.get("seq", 0) >= old.upto_seq]
+        text = _transcript(span, limit_chars=max(4_000, (self.window.budget if self.window else 32_000) * 2))
+        request = (
+            (f"Earlier summary:\n{earlier}\n\n" if earlier else "")
+            + f"Conversation excerpt:\n{text}\n\nWrite the summary in at most {max(50, int(max_tokens * 0.6))} words."
+        )
+        try:
+            summary_text = (await self.summarizer(request, SUMMARY_SYSTEM)).strip()
+        except Exception as exc:  # a failed summary must not fail the turn: send without it
+            log.warning("context.summary_failed", session=self.name, error=f"{type(exc).__name__}: {exc}")
+            return
+        if not summary_text:
+            return
+        tokens = await self._count_text(summary_text)
+        if tokens > max_tokens:
+            summary_text = summary_text[: max(200, len(summary_text) * max_tokens // tokens)]
+            tokens = await self._count_text(summary_text)
+        from agentcore.context.store import Summary
+
+        self._summary = Summary(from_seq, upto_seq, summary_text, tokens + 8)
+        await self.store.save_summary(self._info.id, self._summary)
+        self._summary_active = True
+
+    # ---- token counts -------------------------------------------------------------------
+
+    async def _ensure_encoder(self) -> None:
+        from agentcore.context import tokens
+
+        if self.counter.encoding_name not in tokens._encodings:
+            # Building the encoder takes ~0.2-0.4 s: keep it off the event loop.
+            await asyncio.to_thread(encoding, self.counter.encoding_name)
+
+    async def _count(self, msg: InternalMessage) -> int:
+        if self.counter.key not in msg.cache:
+            await self._ensure_encoder()
+        return self.counter.message(msg)
+
+    async def _count_text(self, text: str) -> int:
+        await self._ensure_encoder()
+        return self.counter.text(text)
+
+    async def _all_counts(self) -> list[int]:
+        if len(self._counts) != len(self._messages):
+            missing = any(self.counter.key not in m.cache for m in self._messages)
+            if missing:
+                await self._ensure_encoder()
+            self._counts = [self.counter.message(m) for m in self._messages]
+        return self._counts
+
+    async def _overhead(self, tools: Sequence[ToolSpec]) -> int:
+        key = (id(tools), len(tools))
+        if key != self._tools_key:
+            if tools:
+                await self._ensure_encoder()
+            self._tools_tokens = self.counter.tools(tools)
+            self._tools_key = key
+        if self._system_count is None or self._system_count[0] != self._rendered_system:
+            if self._rendered_system:
+                await self._ensure_encoder()
+            self._system_count = (self._rendered_system, self.counter.system(self._rendered_system))
+        return self._tools_tokens + self._system_count[1]
+
+
+def _transcript(messages: Sequence[InternalMessage], *, limit_chars: int) -> str:
+    """A plain-text rendering of ``messages`` for the summariser (the newest part when too long)."""
+    lines: list[str] = []
+    for msg in messages:
+        if msg.role == "tool":
+            lines.append(f"[tool result {msg.name}]: {msg.text[:2_000]}")
+        elif msg.tool_calls:
+            calls = ", ".join(f"{c.name}({c.arguments[:500]})" for c in msg.tool_calls)
+            lines.append(
+                f"assistant: {msg.text}\n[called {calls}]" if msg.text else f"[assistant called {calls}]"
+            )
+        else:
+            lines.append(f"{msg.role}: {msg.text}")
+    text = "\n".join(lines)
+    return text if len(text) <= limit_chars else "[...]\n" + text[-limit_chars:]

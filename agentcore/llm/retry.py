@@ -5,8 +5,10 @@ The SDK clients are built with ``max_retries=0`` so that retries never multiply.
 
 from __future__ import annotations
 
+import asyncio
 import random
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from agentcore.config.schema import LLMConfig
@@ -25,15 +27,27 @@ class Failure:
     status: int | None = None
     request_id: str | None = None
     retry_after: float | None = None
+    #: the failure cut a stream that had already delivered events (never retried)
+    mid_stream: bool = False
 
     @property
     def retryable(self) -> bool:
         """Connection errors, timeouts, 408/409/429/5xx/529; never 400/401/403/404/422."""
+        if self.mid_stream:
+            return False
         if self.kind in ("connection", "timeout"):
             return True
         if self.kind == "status" and self.status is not None:
             return self.status in RETRYABLE_STATUS or self.status >= 500
         return False
+
+    def cut_mid_stream(self) -> Failure:
+        """This failure, happening after part of the answer was delivered: final, and said so."""
+        reason = (
+            f"{self.reason}; the answer was cut off after it had begun, so it was not retried "
+            "(a retry would repeat what was already shown; send the message again)"
+        )
+        return replace(self, reason=reason, mid_stream=True)
 
     def to_error(
         self, provider: str, model: str, attempts: int, retry_after: float | None = None
@@ -63,6 +77,8 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 30.0
     retry_after_cap: float = 60.0
+    #: how to wait between attempts (tests inject a recorder)
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config: LLMConfig) -> RetryPolicy:
@@ -85,6 +101,28 @@ class RetryPolicy:
             return failure.retry_after
         ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return random.uniform(0, ceiling)
+
+    def error(self, failure: Failure, provider: str, model: str, attempts: int) -> ProviderError:
+        """The error raised when ``failure`` ends the request (retries exhausted, or none allowed)."""
+        if not failure.retryable or failure.retry_after is None:
+            return failure.to_error(provider, model, attempts)
+        if failure.retry_after > self.retry_after_cap:
+            wait = _duration(failure.retry_after)
+            cap = _duration(self.retry_after_cap)
+            failure = replace(
+                failure,
+                reason=f"{failure.reason} (the server asks to wait {wait}, longer than "
+                f"llm.retry.retryAfterCap = {cap}, so no retry was made)",
+            )
+        return failure.to_error(provider, model, attempts, failure.retry_after)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def parse_retry_after(headers: object) -> float | None:

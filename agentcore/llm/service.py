@@ -17,7 +17,7 @@ import structlog
 
 from agentcore.config.schema import LLMConfig
 from agentcore.context.manager import ContextManager
-from agentcore.errors import CapabilityError, ProviderError
+from agentcore.errors import CapabilityError, ContextLengthExceeded, LimitError, ProviderError
 from agentcore.llm.events import (
     FinalAnswer,
     LimitReached,
@@ -31,6 +31,7 @@ from agentcore.llm.retry import Failure, RetryPolicy
 from agentcore.messages import ImagePart, InternalMessage, ToolCall, Usage, load_image
 from agentcore.tools.base import ToolSpec
 from agentcore.tools.manager import UnifiedToolManager
+from agentcore.tracing.recorder import NULL_RECORDER, Recorder
 
 log = structlog.get_logger("agentcore.llm")
 
@@ -69,6 +70,7 @@ class LLMService(ABC):
         self.context = context if context is not None else ContextManager()
         self.tools = tools if tools is not None else UnifiedToolManager([])
         self.retry_policy = RetryPolicy.from_config(config)
+        self.recorder: Recorder = NULL_RECORDER  # the Agent sets the call log's recorder
 
     # ---- what a provider implements -------------------------------------------------------
 
@@ -146,7 +148,9 @@ class LLMService(ABC):
     def _accepts_images(self) -> bool:
         if self.config.supports_images is not None:
             return self.config.supports_images
-        return self.supports_images
+        from agentcore.llm._capabilities import model_accepts_images
+
+        return self.supports_images and model_accepts_images(self.provider, self.model)
 
     # ---- retries --------------------------------------------------------------------------
 
@@ -163,19 +167,25 @@ class LLMService(ABC):
         while True:
             attempt += 1
             started = False
+            obs = self.recorder.attempt(self, request, attempt)  # one call-log row per attempt
             try:
                 async for event in self._round_trip(request):
                     started = True
+                    obs.see(event)
                     yield event
+                obs.ok()
                 return
             except Exception as exc:
+                obs.error(exc)
                 failure = self._classify(exc)
                 if failure is None:
                     raise
-                delay = None if started else self.retry_policy.delay(attempt, failure)
+                if started:
+                    # Part of the answer was already delivered (printed): a retry would repeat it.
+                    failure = failure.cut_mid_stream()
+                delay = self.retry_policy.delay(attempt, failure)
                 if delay is None:
-                    capped = failure.retry_after if failure.retryable and failure.retry_after else None
-                    raise failure.to_error(self.provider, self.model, attempt, capped) from None
+                    raise self.retry_policy.error(failure, self.provider, self.model, attempt) from None
                 log.warning(
                     "llm.retry",
                     provider=self.provider,
@@ -185,7 +195,9 @@ class LLMService(ABC):
                     status=failure.status,
                     delay_s=round(delay, 3),
                 )
-                await asyncio.sleep(delay)
+                await self.retry_policy.sleep(delay)
+            finally:
+                obs.close()  # a cancelled or abandoned attempt still leaves its row
 
     # ---- the tool loop (written once) -----------------------------------------------------
 
@@ -200,13 +212,29 @@ class LLMService(ABC):
         for iteration in range(1, limit + 1):
             specs = self.tools.specs()
             history = await context.request_messages(specs)
-            request = LLMRequest(history, context.system_prompt, specs, stream)
+            request = LLMRequest(history, context.request_system(), specs, stream)
             turn: TurnComplete | None = None
-            async for event in self.request(request):
-                if isinstance(event, TurnComplete):
-                    turn = event
-                else:
-                    yield event
+            try:
+                async for event in self.request(request):
+                    if isinstance(event, TurnComplete):
+                        turn = event
+                    else:
+                        yield event
+            except ContextLengthExceeded as exc:
+                # Our count said it fits, the provider says no: compress harder, retry once.
+                log.warning("llm.context_length_exceeded", provider=self.provider, model=self.model)
+                try:
+                    shrunk = await context.request_messages(specs, shrink=True)
+                except LimitError:
+                    raise exc from None
+                if len(shrunk) >= len(history):
+                    raise  # nothing left to drop: the provider's error says it best
+                request = LLMRequest(shrunk, context.request_system(), specs, stream)
+                async for event in self.request(request):
+                    if isinstance(event, TurnComplete):
+                        turn = event
+                    else:
+                        yield event
             if turn is None:
                 raise ProviderError(
                     "the response ended without a message", provider=self.provider, model=self.model

