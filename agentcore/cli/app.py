@@ -90,7 +90,9 @@ def chat(
     session: Annotated[
         str | None, typer.Option("--session", "-s", help="resume (or create) this named session")
     ] = None,
-    new: Annotated[bool, typer.Option("--new", help="start a new session instead of resuming the last")] = False,
+    new: Annotated[
+        bool, typer.Option("--new", help="start a new session instead of resuming the last")
+    ] = False,
 ) -> None:
     """Chat with the agent interactively (resumes the last chat; /help lists the commands)."""
     from agentcore.cli._common import overrides
@@ -117,7 +119,10 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("mcp", "agentcore.cli.mcp_cmd:mcp_app"),
     ("sessions", "agentcore.cli.sessions_cmd:sessions_app"),
 )
-TOP_LEVEL_MODULES = ("agentcore.cli.usage_cmd", "agentcore.cli.trace_cmd")  # modules adding top-level commands to ``app``
+TOP_LEVEL_MODULES = (
+    "agentcore.cli.usage_cmd",
+    "agentcore.cli.trace_cmd",
+)  # modules adding top-level commands to ``app``
 
 
 def _mount_subcommands() -> None:

@@ -58,7 +58,9 @@ async def _turn(state: ChatState, text: str) -> None:
     state.pending_context.clear()
 
 
-def chat_loop(config: Path | None, flags: dict[str, Any], *, session: str | None = None, new: bool = False) -> None:
+def chat_loop(
+    config: Path | None, flags: dict[str, Any], *, session: str | None = None, new: bool = False
+) -> None:
     """Read lines, run turns, until /exit or end of input (resuming the last chat session unless ``new``)."""
     from importlib import import_module
 

@@ -106,7 +106,9 @@ class McpServerConfig(_Model):
     enabled: bool = True
     disabled: bool | None = Field(default=None, exclude=True, description="Cline/Cursor spelling of enabled")
     timeout: float = Field(default=60.0, gt=0, description="seconds per tool call")
-    startup_timeout: float = Field(default=30.0, alias="startupTimeout", gt=0, description="seconds to connect")
+    startup_timeout: float = Field(
+        default=30.0, alias="startupTimeout", gt=0, description="seconds to connect"
+    )
     connection_mode: Literal["strict", "lenient"] = Field(default="lenient", alias="connectionMode")
     include: list[str] | None = None
     exclude: list[str] = Field(default_factory=list[str])

@@ -47,6 +47,7 @@ def histories(draw: st.DrawFn) -> list[InternalMessage]:
 def check(
     messages: list[InternalMessage], counts: list[int], budget: compression.Budget, sent: list[int]
 ) -> None:
+    assert is_valid(messages)  # repair always yields a history every provider accepts
     out = [messages[i] for i in sent]
     # A call is never separated from its results, and no result is sent without its call.
     assert is_valid(out)

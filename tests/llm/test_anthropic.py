@@ -142,7 +142,9 @@ def test_formatter_groups_results_with_a_following_user_message_and_renders_imag
 async def test_tool_loop_end_to_end_with_usage(
     fake_anthropic: FakeAnthropic, tmp_path: Path, stream: bool
 ) -> None:
-    fake_anthropic.reply_tool_calls([("get_weather", {"city": "Oslo"})], usage=Usage(20, 7, cached=15, cache_creation=4))
+    fake_anthropic.reply_tool_calls(
+        [("get_weather", {"city": "Oslo"})], usage=Usage(20, 7, cached=15, cache_creation=4)
+    )
     fake_anthropic.reply_text("Sunny in Oslo.", usage=(30, 5))
     async with Agent(anthropic_config(fake_anthropic.url, tmp_path), tools=[get_weather]) as agent:
         if stream:
