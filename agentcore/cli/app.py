@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from agentcore import __version__
+from agentcore.cli._common import ConfigOpt
 
 app = typer.Typer(
     name="agentcore",
@@ -18,10 +19,6 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: loading rich's renderer would double the start-up time
 )
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="cipher.yml to use (default: $AGENTCORE_CONFIG, ./cipher.yml)"),
-]
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="override llm.model")]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", "-p", help="override llm.provider")]
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
+
+from agentcore.cli._common import ConfigOpt
 
 config_app = typer.Typer(
     help="Check cipher.yml or print its JSON schema.",
@@ -13,19 +12,9 @@ config_app = typer.Typer(
     add_completion=False,
 )
 
-_ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Path to cipher.yml (default: $AGENTCORE_CONFIG, ./cipher.yml, ~/.config/agentcore/cipher.yml).",
-        show_default=False,
-    ),
-]
-
 
 @config_app.command("check")
-def check(config: _ConfigOption = None) -> None:
+def check(config: ConfigOpt = None) -> None:
     """Load and validate the config, then print it resolved, with secrets masked."""
     # Imported here so that building the CLI does not pay for pydantic and the schema.
     import yaml

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agentcore.cli._common import fail, user_errors
+from agentcore.cli._common import ConfigOpt, fail, user_errors
 
 if TYPE_CHECKING:
     from agentcore.tools.manager import UnifiedToolManager
@@ -22,10 +23,6 @@ mcp_app = typer.Typer(
     add_completion=False,
 )
 
-_Config = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="cipher.yml to use (default: $AGENTCORE_CONFIG, ./cipher.yml)"),
-]
 _Json = Annotated[bool, typer.Option("--json", help="print JSON")]
 _Server = Annotated[str | None, typer.Argument(help="only this server")]
 
@@ -51,7 +48,7 @@ def _emit_json(data: Any) -> None:
 
 
 @mcp_app.command("status")
-def status(config: _Config = None, json_out: _Json = False) -> None:
+def status(config: ConfigOpt = None, json_out: _Json = False) -> None:
     """Connect to every configured server and show its state, tool count and last error."""
     from agentcore.cli.tools_cmd import open_tools
 
@@ -82,9 +79,10 @@ def status(config: _Config = None, json_out: _Json = False) -> None:
         raise typer.Exit(1)
 
 
-@mcp_app.command("resources")
-def resources(server: _Server = None, config: _Config = None, json_out: _Json = False) -> None:
-    """List the resources the servers offer (read one in chat with /resource SERVER URI)."""
+def _listing(
+    config: Path | None, server: str | None, fetch: Callable[[McpToolSource], Awaitable[list[dict[str, Any]]]]
+) -> list[dict[str, Any]]:
+    """Rows from every running server (or ``server``), plus one error row per server that is down."""
     from agentcore.cli.tools_cmd import open_tools
 
     async def work() -> list[dict[str, Any]]:
@@ -93,67 +91,70 @@ def resources(server: _Server = None, config: _Config = None, json_out: _Json = 
             for source in _mcp_sources(manager, server):
                 if source.state != "up":
                     out.append({"server": source.name, "error": source.error})
-                    continue
-                for r in await source.list_resources():
-                    out.append(
-                        {
-                            "server": r.server,
-                            "uri": r.uri,
-                            "name": r.name,
-                            "description": r.description,
-                            "mime_type": r.mime_type,
-                        }
-                    )
+                else:
+                    out.extend(await fetch(source))
         return out
 
     rows: list[dict[str, Any]] = _run(work())
+    return rows
+
+
+def _print_rows(
+    rows: list[dict[str, Any]], json_out: bool, what: str, line: Callable[[dict[str, Any]], str]
+) -> None:
     if json_out:
         _emit_json(rows)
         return
     for row in rows:
-        if "error" in row:
-            print(f"{row['server']}: down ({row['error']})")
-        else:
-            print(f"{row['server']:<16} {row['uri']:<36} {row['description'] or row['name']}")
+        print(f"{row['server']}: down ({row['error']})" if "error" in row else line(row))
     if not rows:
-        print("(no resources)")
+        print(f"(no {what})")
+
+
+@mcp_app.command("resources")
+def resources(server: _Server = None, config: ConfigOpt = None, json_out: _Json = False) -> None:
+    """List the resources the servers offer (read one in chat with /resource SERVER URI)."""
+
+    async def fetch(source: McpToolSource) -> list[dict[str, Any]]:
+        return [
+            {
+                "server": r.server,
+                "uri": r.uri,
+                "name": r.name,
+                "description": r.description,
+                "mime_type": r.mime_type,
+            }
+            for r in await source.list_resources()
+        ]
+
+    _print_rows(
+        _listing(config, server, fetch),
+        json_out,
+        "resources",
+        lambda row: f"{row['server']:<16} {row['uri']:<36} {row['description'] or row['name']}",
+    )
 
 
 @mcp_app.command("prompts")
-def prompts(server: _Server = None, config: _Config = None, json_out: _Json = False) -> None:
+def prompts(server: _Server = None, config: ConfigOpt = None, json_out: _Json = False) -> None:
     """List the prompts the servers offer (run one in chat with /prompt SERVER NAME k=v ...)."""
-    from agentcore.cli.tools_cmd import open_tools
 
-    async def work() -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        async with open_tools(config) as manager:
-            for source in _mcp_sources(manager, server):
-                if source.state != "up":
-                    out.append({"server": source.name, "error": source.error})
-                    continue
-                for p in await source.list_prompts():
-                    out.append(
-                        {
-                            "server": p.server,
-                            "name": p.name,
-                            "description": p.description,
-                            "arguments": [{"name": n, "required": r} for n, r in p.arguments],
-                        }
-                    )
-        return out
+    async def fetch(source: McpToolSource) -> list[dict[str, Any]]:
+        return [
+            {
+                "server": p.server,
+                "name": p.name,
+                "description": p.description,
+                "arguments": [{"name": n, "required": r} for n, r in p.arguments],
+            }
+            for p in await source.list_prompts()
+        ]
 
-    rows: list[dict[str, Any]] = _run(work())
-    if json_out:
-        _emit_json(rows)
-        return
-    for row in rows:
-        if "error" in row:
-            print(f"{row['server']}: down ({row['error']})")
-            continue
+    def line(row: dict[str, Any]) -> str:
         args = " ".join(a["name"] if a["required"] else f"[{a['name']}]" for a in row["arguments"])
-        print(f"{row['server']:<16} {row['name']:<20} {args:<24} {row['description']}")
-    if not rows:
-        print("(no prompts)")
+        return f"{row['server']:<16} {row['name']:<20} {args:<24} {row['description']}"
+
+    _print_rows(_listing(config, server, fetch), json_out, "prompts", line)
 
 
 @mcp_app.command("import")
@@ -165,7 +166,7 @@ def import_servers(
     replace: Annotated[
         bool, typer.Option("--replace", help="with --merge: overwrite servers of the same name")
     ] = False,
-    config: _Config = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Convert a Claude Desktop / Cursor mcpServers file to cipher.yml entries (printed, or merged with --merge)."""
     from agentcore.tools.mcp.importer import entries_yaml, merge_into_config, read_servers_file

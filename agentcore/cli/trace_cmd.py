@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from agentcore.cli.app import ConfigOpt, app
+from agentcore.cli._common import ConfigOpt
+from agentcore.cli.app import app
 from agentcore.cli.usage_cmd import DbOpt
 
 
