@@ -1,11 +1,12 @@
 # Two commands do all set-up on a fresh machine: `make chat` and `make test`.
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: install chat test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo 'agentcore needs Python >= 3.11 (python3.11, python3.12 or python3.13 on PATH)'; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
