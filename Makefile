@@ -9,7 +9,7 @@ $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo 'agentcore needs Python >= 3.11 (python3.11, python3.12 or python3.13 on PATH)'; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]'  # quiet: setuptools warns on every editable install
 	touch $@
 
 install: $(BIN)/.installed
