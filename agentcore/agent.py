@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -147,7 +148,8 @@ class Agent:
     async def start(self) -> None:
         """Load tools and connect tool servers (done on first use when not called)."""
         if not self._started:
-            await self.tools.start()
+            # Building the SDK client loads TLS certificates (~50 ms): do it while tool servers connect.
+            await asyncio.gather(self.tools.start(), asyncio.to_thread(self.service.prepare))
             self._started = True
 
     async def close(self) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -40,10 +38,14 @@ def _mcp_sources(manager: UnifiedToolManager, only: str | None) -> list[McpToolS
 
 def _run(work: Any) -> Any:
     with user_errors():
+        import asyncio
+
         return asyncio.run(work)
 
 
 def _emit_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -60,6 +58,8 @@ def _run(config: Path | None, db: str | None, work: Callable[[SessionStore], Awa
             await dispose_engines()
 
     with user_errors():
+        import asyncio
+
         return asyncio.run(main())
 
 
@@ -95,6 +95,8 @@ def list_(
     """List sessions, most recently used first."""
     sessions = _run(config, db, lambda store: store.list_sessions(kind))
     if json_out:
+        import json
+
         sys.stdout.write(json.dumps([s.as_dict() for s in sessions], indent=2) + "\n")
         return
     if not sessions:
@@ -121,6 +123,8 @@ def show(
         messages = messages[-last:] if last > 0 else []
     if json_out:
         data = {"session": info, "messages": [message_data(m) for m in messages]}
+        import json
+
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
     print(f"session {info['name']} · {info['kind']} · {info['messages']} messages")
@@ -158,6 +162,8 @@ def export(
     info, messages = _run(config, db, lambda store: _history(store, name))
     if fmt == "json":
         data = {"session": info, "messages": [message_data(m) for m in messages]}
+        import json
+
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     else:
         parts = [f"# Session {info['name']}\n"]
@@ -185,6 +191,8 @@ def delete(
 
     result = _run(config, db, work)
     if json_out:
+        import json
+
         sys.stdout.write(json.dumps({"deleted": [n for n, ok in result.items() if ok],
                                      "missing": [n for n, ok in result.items() if not ok]}) + "\n")  # fmt: skip
     else:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Annotated, Any
 
 import typer
@@ -31,10 +29,14 @@ def trace(
         fail("give a TRACE_ID or --last", 2)
     with user_errors():
         url = calllog_url(config, db)
+        import asyncio
+
         found, tree = asyncio.run(_load(url, trace_id))
     if found is None:
         fail("no traced runs recorded yet" if last else f"no trace {trace_id}", 1)
     if json_out:
+        import json
+
         typer.echo(json.dumps({"trace_id": found, "tree": tree}, indent=2, default=str))
         return
     _print_tree(found, tree)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Annotated, Any
 
 import typer
@@ -33,10 +31,14 @@ def usage(
     with user_errors():
         url = calllog_url(config, db)
         try:
+            import asyncio
+
             groups = asyncio.run(_groups(url, by, since))
         except ValueError as exc:
             fail(str(exc), 2)
     if json_out:
+        import json
+
         typer.echo(json.dumps(groups, indent=2, default=str))
         return
     if not groups:

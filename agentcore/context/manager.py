@@ -1,8 +1,11 @@
 """The ContextManager: the conversation history of one session and what of it is sent to the model.
 
-With a store attached, every message is committed as one appended row before ``add`` returns (so
-the next LLM request never goes out before the previous message is safe), and the history is
-loaded and repaired on first use. What is sent is chosen by ``compression`` to fit the model's
+With a store attached, every message is committed as an appended row before the next LLM request
+goes out (``request_messages`` commits what is pending), and the history is loaded and repaired on
+first use. An assistant message that asks for tools is held until its tool results arrive and the
+three are committed in one transaction: they are produced together before the next request, and a
+crash while the tools run loses only that turn in flight (repair-on-load would give the calls
+"interrupted" results anyway). Every other message is committed before ``add`` returns. What is sent is chosen by ``compression`` to fit the model's
 window; the stored history always stays complete.
 """
 
@@ -80,6 +83,8 @@ class ContextManager:
         if name:
             self._vars.setdefault("session", name)
         self._info: SessionInfo | None = None
+        self._pending: list[InternalMessage] = []  # an assistant tool-call message awaiting its results
+        self._pending_counts: list[int] = []
         self._loaded = store is None
         self._load_lock = asyncio.Lock()
         self._head_end = 0  # messages[:head_end] are sent before the cut...
@@ -127,6 +132,9 @@ class ContextManager:
                 return
             assert self.store is not None and self.name is not None
             self._info = await self.store.get_or_create(self.name, self.kind)
+            if self._info.message_count == 0:  # a new (or reset) session: nothing to read
+                self._loaded = True
+                return
             loaded = await self.store.load(self._info.id)
             messages = repair(loaded.messages)
             seq = 0
@@ -151,13 +159,35 @@ class ContextManager:
         await self.add_many((message,))
 
     async def add_many(self, messages: Sequence[InternalMessage]) -> None:
-        """Append several messages in order, in one transaction."""
+        """Append several messages in order, in one transaction (an assistant message asking for
+        tools is held and committed with what follows it: its results)."""
         if not messages:
             return
         await self.load()
         counts = [await self._count(m) for m in messages]
-        if self.store is not None and self._info is not None:
-            await self.store.append(self._info, messages, counts, self.counter.key)
+        if self.store is None:
+            self._extend(messages, counts)
+            return
+        last = messages[-1]
+        if last.role == "assistant" and last.tool_calls:
+            self._pending.extend(messages)
+            self._pending_counts.extend(counts)
+            return
+        await self._commit([*self._pending, *messages], [*self._pending_counts, *counts])
+
+    async def flush(self) -> None:
+        """Commit a held assistant message (done before every request and on close)."""
+        if self._pending:
+            await self._commit(list(self._pending), list(self._pending_counts))
+
+    async def _commit(self, messages: list[InternalMessage], counts: list[int]) -> None:
+        assert self.store is not None and self._info is not None
+        await self.store.append(self._info, messages, counts, self.counter.key)
+        self._pending.clear()
+        self._pending_counts.clear()
+        self._extend(messages, counts)
+
+    def _extend(self, messages: Sequence[InternalMessage], counts: list[int]) -> None:
         self._messages.extend(messages)
         if len(self._counts) == len(self._messages) - len(messages):
             self._counts.extend(counts)
@@ -165,6 +195,8 @@ class ContextManager:
     async def reset(self) -> None:
         """Forget every message of this session (stored rows and summaries are deleted too)."""
         await self.load()
+        self._pending.clear()
+        self._pending_counts.clear()
         if self.store is not None and self._info is not None:
             await self.store.reset(self._info.id)
         self._messages.clear()
@@ -192,6 +224,8 @@ class ContextManager:
         reported that the request did not fit.
         """
         await self.load()
+        if self._pending:
+            await self.flush()
         self._rendered_system = prompt.render(self._system_prompt, tools=tools, extra=self._vars)
         if self.window is None and not shrink:
             return self._messages

@@ -74,8 +74,11 @@ class Sessions:
         await self.get(name).reset()
 
     async def close(self) -> None:
-        """Close pooled database connections (they reopen on next use)."""
+        """Commit held messages and close pooled database connections (they reopen on next use)."""
         from agentcore.storage.db import release
+
+        for ctx in self._open.values():
+            await ctx.flush()
 
         await release(self.store.url)
 

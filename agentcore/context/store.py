@@ -3,20 +3,34 @@
 Tables: ``agentcore_sessions`` (name, kind, counters, timestamps), ``agentcore_messages`` (one row
 per message: seq, role, content, tool calls as JSON, cached token count, timestamp) and
 ``agentcore_summaries`` (compression summaries, reused until more history is dropped).
-All I/O goes through async engines (aiosqlite / asyncpg), so the event loop never blocks.
+Reads go through async engines (aiosqlite / asyncpg); writes to a SQLite file go through its one
+writer thread (``storage.sqlite_writer``), so the event loop never blocks on database I/O.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, delete, func, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
@@ -24,6 +38,7 @@ from agentcore import _redact
 from agentcore.errors import StorageError
 from agentcore.messages import Content, ImagePart, InternalMessage, Part, TextPart, ToolCall
 from agentcore.storage.db import mask_url, open_database, register_schema
+from agentcore.storage.sqlite_writer import sqlite_time, writer_for
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -97,6 +112,19 @@ class SummaryRow(SQLModel, table=True):
 _S: Any = getattr(SessionRow, "__table__")  # noqa: B009 (sqlmodel leaves it untyped)
 _M: Any = getattr(MessageRow, "__table__")  # noqa: B009 (sqlmodel leaves it untyped)
 _Y: Any = getattr(SummaryRow, "__table__")  # noqa: B009 (sqlmodel leaves it untyped)
+
+# Built once: constructing SQLAlchemy expressions per append showed up in the profiles.
+_BUMP: Any = (
+    update(_S)
+    .where(_S.c.id == bindparam("sid"))
+    .values(
+        next_seq=_S.c.next_seq + bindparam("k"),
+        message_count=_S.c.message_count + bindparam("k"),
+        updated_at=bindparam("now"),
+    )
+    .returning(_S.c.next_seq)
+)
+_INSERT_MESSAGES: Any = _M.insert()
 
 
 async def _migrate(conn: AsyncConnection, from_version: int) -> None:
@@ -194,16 +222,23 @@ def _decode_content(kind: str, raw: str | None) -> Content:
     return tuple(parts)
 
 
+def _encode_calls(msg: InternalMessage) -> str | None:
+    if not msg.tool_calls:
+        return None
+    return json.dumps([[c.id, c.name, _mask(c.arguments)] for c in msg.tool_calls], ensure_ascii=False)
+
+
 def message_row(
-    session_id: str, seq: int, msg: InternalMessage, tokens: int | None, tokenizer: str | None
+    session_id: str,
+    seq: int,
+    msg: InternalMessage,
+    tokens: int | None,
+    tokenizer: str | None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The column values of one message row."""
     kind, content = _encode_content(msg.content)
-    calls = (
-        json.dumps([[c.id, c.name, _mask(c.arguments)] for c in msg.tool_calls], ensure_ascii=False)
-        if msg.tool_calls
-        else None
-    )
+    calls = _encode_calls(msg)
     return {
         "session_id": session_id,
         "seq": seq,
@@ -216,8 +251,21 @@ def message_row(
         "is_error": msg.is_error,
         "tokens": tokens,
         "tokenizer": tokenizer,
-        "created_at": _now(),
+        "created_at": now or _now(),
     }
+
+
+def _parse_time(value: Any) -> datetime:
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return _aware(parsed)
+
+
+def _sqlite_row(
+    msg: InternalMessage, tokens: int | None, tokenizer: str | None, stamp: str
+) -> tuple[Any, ...]:
+    kind, content = _encode_content(msg.content)
+    return (msg.role, kind, content, _encode_calls(msg), msg.tool_call_id, msg.name, int(msg.is_error),
+            tokens, tokenizer, stamp)  # fmt: skip
 
 
 def _message(row: Any) -> InternalMessage:
@@ -254,6 +302,57 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+# ---- SQLite writes (run on the file's writer thread, inside its transaction) -------------
+
+_SQL_BUMP = (
+    "UPDATE agentcore_sessions SET next_seq = next_seq + ?, message_count = message_count + ?, "
+    "updated_at = ? WHERE id = ? RETURNING next_seq"
+)
+_SQL_INSERT_SESSION = (
+    "INSERT INTO agentcore_sessions (id, name, kind, next_seq, message_count, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_CREATE_SESSION = _SQL_INSERT_SESSION.replace("INSERT INTO", "INSERT OR IGNORE INTO")
+_SQL_SELECT_SESSION = (
+    "SELECT id, name, kind, message_count, created_at, updated_at FROM agentcore_sessions WHERE name = ?"
+)
+_SQL_INSERT_MESSAGE = (
+    "INSERT INTO agentcore_messages (session_id, seq, role, content_kind, content, tool_calls, "
+    "tool_call_id, name, is_error, tokens, tokenizer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class _NameTaken(Exception):
+    """The session was deleted and its name reused by another session meanwhile."""
+
+
+def _sqlite_get_or_create(
+    conn: sqlite3.Connection, new_id: str, name: str, kind: str, stamp: str
+) -> tuple[Any, ...]:
+    conn.execute(_SQL_CREATE_SESSION, (new_id, name, kind, 1, 0, stamp, stamp))
+    return tuple(conn.execute(_SQL_SELECT_SESSION, (name,)).fetchall()[0])
+
+
+def _sqlite_append(
+    conn: sqlite3.Connection, session: SessionInfo, rows: list[tuple[Any, ...]], stamp: str
+) -> int:
+    """The session row first (its lock orders concurrent appenders), then the message rows."""
+    k = len(rows)
+    found = conn.execute(_SQL_BUMP, (k, k, stamp, session.id)).fetchall()
+    if found:
+        first = int(found[0][0]) - k
+    else:  # deleted meanwhile (another shell): recreate it under its name
+        try:
+            conn.execute(
+                _SQL_INSERT_SESSION, (session.id, session.name, session.kind, 1 + k, k, stamp, stamp)
+            )
+        except sqlite3.IntegrityError:
+            raise _NameTaken(session.name) from None
+        first = 1
+    conn.executemany(_SQL_INSERT_MESSAGE, [(session.id, first + i, *r) for i, r in enumerate(rows)])
+    return first
+
+
 # ---- the store ---------------------------------------------------------------------------
 
 
@@ -262,10 +361,19 @@ class SessionStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._writer = writer_for(url)
+        self._ready_loop: int | None = None
 
     async def engine(self) -> AsyncEngine:
         """The engine, with the schema created or migrated on first use."""
         return await open_database(self.url)
+
+    async def _ensure_schema(self) -> None:
+        # The schema is created or migrated (through SQLAlchemy) before the first direct write.
+        loop_id = id(asyncio.get_running_loop())
+        if self._ready_loop != loop_id:
+            await self.engine()
+            self._ready_loop = loop_id
 
     def _error(self, action: str, exc: Exception) -> StorageError:
         return StorageError(
@@ -284,6 +392,18 @@ class SessionStore:
 
     async def get_or_create(self, name: str, kind: str = "api") -> SessionInfo:
         """The session called ``name``, created when missing (safe against concurrent creators)."""
+        if self._writer is not None:
+            await self._ensure_schema()
+            stamp = sqlite_time(_now())
+            new_id = uuid.uuid4().hex
+            try:
+                row = await self._writer.run(
+                    lambda conn: _sqlite_get_or_create(conn, new_id, name, kind, stamp)
+                )
+            except Exception as exc:
+                raise self._error("create a session", exc) from None
+            sid, sname, skind, count, created, updated = row
+            return SessionInfo(sid, sname, skind, count, _parse_time(created), _parse_time(updated))
         found = await self.find(name)
         if found is not None:
             return found
@@ -353,55 +473,64 @@ class SessionStore:
     ) -> list[int]:
         """Append ``messages`` in one committed transaction; returns their sequence numbers.
 
-        The session row is updated first: that locks it, so concurrent appends to one session
-        (other tasks or processes) get consecutive numbers instead of colliding. A session deleted
-        meanwhile (``sessions delete`` from another shell) is recreated under the same name.
+        The session row (next number, count, ``updated_at``) is updated in the same transaction,
+        first: that locks it, so concurrent appends to one session (other tasks or processes) get
+        consecutive numbers instead of colliding. A session deleted meanwhile (``sessions delete``
+        from another shell) is recreated under the same name. SQLite files take the dedicated
+        writer thread (``storage.sqlite_writer``); other databases pre-built SQLAlchemy Core statements.
         """
         if not messages:
             return []
-        engine = await self.engine()
-        session_id = session.id
         k = len(messages)
+        await self._ensure_schema()
         try:
-            async with engine.begin() as conn:
-                row = (
-                    await conn.execute(
-                        update(_S)
-                        .where(_S.c.id == session_id)
-                        .values(
-                            next_seq=_S.c.next_seq + k,
-                            message_count=_S.c.message_count + k,
-                            updated_at=_now(),
-                        )
-                        .returning(_S.c.next_seq)
-                    )
-                ).first()
-                if row is None:
-                    now = _now()
-                    await conn.execute(
-                        _S.insert().values(id=session_id, name=session.name, kind=session.kind, next_seq=1 + k,
-                                           message_count=k, created_at=now, updated_at=now)
-                    )  # fmt: skip
-                    row = (1 + k,)
-                first = int(row[0]) - k
-                seqs = list(range(first, first + k))
-                await conn.execute(
-                    _M.insert(),
-                    [
-                        message_row(session_id, s, m, t, tokenizer)
-                        for s, m, t in zip(seqs, messages, tokens, strict=True)
-                    ],
-                )
-        except IntegrityError:
+            if self._writer is not None:
+                stamp = sqlite_time(_now())
+                rows = [_sqlite_row(m, t, tokenizer, stamp) for m, t in zip(messages, tokens, strict=True)]
+                first = await self._writer.run(lambda conn: _sqlite_append(conn, session, rows, stamp))
+            else:
+                first = await self._append_core(session, messages, tokens, tokenizer)
+        except (IntegrityError, _NameTaken):
             raise StorageError(
                 f"session '{session.name}' was deleted and its name reused while this one was open; "
                 "start a new session"
             ) from None
+        except StorageError:
+            raise
         except Exception as exc:
             raise self._error("save a message", exc) from None
+        seqs = list(range(first, first + k))
         for seq, msg in zip(seqs, messages, strict=True):
             msg.cache["seq"] = seq
         return seqs
+
+    async def _append_core(
+        self,
+        session: SessionInfo,
+        messages: Sequence[InternalMessage],
+        tokens: Sequence[int | None],
+        tokenizer: str | None,
+    ) -> int:
+        engine = await self.engine()
+        k = len(messages)
+        now = _now()
+        async with engine.begin() as conn:
+            row = (await conn.execute(_BUMP, {"sid": session.id, "k": k, "now": now})).first()
+            if row is None:
+                await conn.execute(
+                    _S.insert().values(id=session.id, name=session.name, kind=session.kind, next_seq=1 + k,
+                                       message_count=k, created_at=now, updated_at=now)
+                )  # fmt: skip
+                row = (1 + k,)
+            first = int(row[0]) - k
+            await conn.execute(
+                _INSERT_MESSAGES,
+                [
+                    message_row(session.id, first + i, m, t, tokenizer, now)
+                    for i, (m, t) in enumerate(zip(messages, tokens, strict=True))
+                ],
+            )
+        return first
 
     async def save_summary(self, session_id: str, summary: Summary) -> None:
         """Store a compression summary (rows are appended; the latest is used)."""

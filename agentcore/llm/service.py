@@ -82,6 +82,10 @@ class LLMService(ABC):
     def _classify(self, exc: BaseException) -> Failure | None:
         """Classify an exception of this provider's SDK; None when it is not a provider failure."""
 
+    def prepare(self) -> None:  # noqa: B027 (optional hook)
+        """Build the SDK client now (thread-safe), so its set-up is neither on the first request's clock
+        nor in its latency row."""
+
     async def aclose(self) -> None:  # noqa: B027 (a no-op default: not every provider holds connections)
         """Close the SDK client's connections."""
 

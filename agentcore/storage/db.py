@@ -2,7 +2,10 @@
 
 ``storage.url`` (or ``$AGENTCORE_DB_URL``) selects the database; the default is a SQLite file under
 ``$AGENTCORE_HOME`` (``~/.agentcore``) in WAL mode. A PostgreSQL URL may carry ``?schema=NAME`` to
-keep agentcore's tables in their own schema (created when missing). ``memory://`` is the explicit in-memory choice.
+keep agentcore's tables in their own schema (created when missing). ``memory://`` is the explicit
+throwaway choice: a private SQLite file in a temporary folder, shared by everything in this process
+(sessions, call log, any number of connections and tasks, exactly like the file database) and
+deleted when the process exits.
 A database that cannot be opened is an error naming the URL (password masked) - never a silent
 fallback to memory.
 """
@@ -39,13 +42,29 @@ def resolve_url(configured: str | None) -> str:
     url = configured or os.environ.get("AGENTCORE_DB_URL")
     if not url:
         return f"sqlite+aiosqlite:///{agentcore_home() / 'agentcore.db'}"
-    if url == MEMORY_URL:
-        return "sqlite+aiosqlite://"
+    if url in (MEMORY_URL, "sqlite://", "sqlite+aiosqlite://"):  # the last two: in-memory SQLite URLs
+        return f"sqlite+aiosqlite:///{_memory_file()}"
     if url.startswith("sqlite:///") or url.startswith("sqlite://"):
         return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
     if url.startswith(("postgres://", "postgresql://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url
+
+
+_memory: list[tuple[int, Path]] = []  # (pid, file): a forked child makes its own
+
+
+def _memory_file() -> Path:
+    """This process's throwaway database file (its folder is removed at exit)."""
+    if not _memory or _memory[0][0] != os.getpid():
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="agentcore-memory-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _memory[:] = [(os.getpid(), folder / "memory.db")]
+    return _memory[0][1]
 
 
 def mask_url(url: str) -> str:
@@ -64,7 +83,6 @@ def get_engine(url: str) -> AsyncEngine:
     """One engine per URL and event loop (engines keep loop-bound connection pools)."""
     from sqlalchemy import event
     from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.pool import StaticPool
 
     key = (url, id(asyncio.get_running_loop()))
     engine = _engines.get(key)
@@ -78,10 +96,7 @@ def get_engine(url: str) -> AsyncEngine:
             kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         else:
             kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
-    if url == "sqlite+aiosqlite://":
-        kwargs["poolclass"] = StaticPool  # one shared in-memory database
-        kwargs["connect_args"] = {"check_same_thread": False}
-    elif url.startswith("sqlite"):
+    if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path:
             try:
@@ -100,8 +115,7 @@ def get_engine(url: str) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pyright: ignore[reportUnusedFunction]
             cursor = dbapi_conn.cursor()
-            if url != "sqlite+aiosqlite://":
-                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
@@ -195,12 +209,9 @@ def _split_schema(url: str) -> tuple[str, str | None]:
 
 
 async def release(url: str) -> None:
-    """Close the pooled connections of ``url``'s engine on this loop (it reconnects when used again).
-
-    In-memory databases are kept: closing their one connection would lose them.
-    """
+    """Close the pooled connections of ``url``'s engine on this loop (it reconnects when used again)."""
     engine = _engines.get((url, id(asyncio.get_running_loop())))
-    if engine is not None and url != "sqlite+aiosqlite://":
+    if engine is not None:
         await engine.dispose()
 
 

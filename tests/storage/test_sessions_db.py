@@ -49,8 +49,9 @@ async def test_messages_are_appended_one_row_each_never_rewritten(
         ctx.add_many = spying_add_many  # type: ignore[method-assign]
         await agent.run("what is 2+3?", session="s1")
         await agent.run("thanks", session="s1")
-    # user, assistant(call), tool, assistant, user, assistant: one new row per message.
-    assert [len(r) for r in seen] == [1, 2, 3, 4, 5, 6]
+    # user, assistant(call), tool, assistant, user, assistant: one new row per message; the
+    # assistant's tool call is committed with its result, in one transaction.
+    assert [len(r) for r in seen] == [1, 1, 3, 4, 5, 6]
     for before, after in itertools.pairwise(seen):
         assert after[: len(before)] == before  # earlier rows untouched (same ids, same content)
     final = db.rows("s1")

@@ -341,6 +341,9 @@ class AnthropicService(LLMService):
             )
         return None
 
+    def prepare(self) -> None:
+        _ = self.client
+
     async def aclose(self) -> None:
         # The next request makes a new client: run_sync runs each call on a new event loop.
         if self._client is not None:

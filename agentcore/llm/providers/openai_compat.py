@@ -321,6 +321,9 @@ class OpenAICompatService(LLMService):
             return Failure("connection", f"cannot reach {self.client.base_url}{detail}")
         return None
 
+    def prepare(self) -> None:
+        _ = self.client
+
     async def aclose(self) -> None:
         # The next request makes a new client: run_sync runs each call on a new event loop.
         if self._client is not None:

@@ -1,0 +1,148 @@
+"""Writes to a SQLite file from one dedicated thread per file: stdlib ``sqlite3``, group commits.
+
+Writing through SQLAlchemy + aiosqlite costs a thread hop per statement plus expression building
+(~1-4 ms a commit), and two writers on one file (the session store and the call log) wait for
+each other in SQLite's busy handler, which sleeps milliseconds at a time. Here every write to a
+file goes to one thread with one connection (WAL, ``synchronous=NORMAL``): the event loop hands it
+a job and awaits a future; the thread runs every job queued meanwhile in one ``BEGIN IMMEDIATE``
+transaction and commits once. ``BEGIN IMMEDIATE`` takes the write lock before anything is read,
+which keeps read-then-write jobs (sequence numbers) correct when several processes share the file.
+Reads and schema set-up stay on SQLAlchemy (``open_database`` must have run first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_IDLE_CLOSE_S = 10.0
+Work = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass(slots=True)
+class _Job:
+    work: Work
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():  # the awaiting task was cancelled
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def sqlite_time(value: datetime) -> str:
+    """``value`` in SQLAlchemy's SQLite DATETIME format (its reads parse what we write)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class SQLiteWriter:
+    """The writer thread of one SQLite database file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.pid = os.getpid()
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._conn: sqlite3.Connection | None = None
+        # Daemon: a process exiting mid-commit loses only the write in flight, which nobody awaits.
+        self._thread = threading.Thread(target=self._run, name="agentcore-sqlite-writer", daemon=True)
+        self._thread.start()
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work(conn)`` inside a write transaction on the writer thread; its result once committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Job(work, loop, future))
+        return await future
+
+    # ---- the writer thread ----------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._conn = conn
+        return self._conn
+
+    def _run(self) -> None:
+        while True:
+            try:
+                batch = [self._jobs.get(timeout=_IDLE_CLOSE_S)]
+            except queue.Empty:
+                # Idle: release the file (its descriptors, WAL lock); the next job reconnects.
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+                continue
+            while True:
+                try:
+                    batch.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            for job, (ok, value) in zip(batch, self._commit(batch), strict=True):
+                # A closed event loop raises RuntimeError: nobody is waiting for that job any more.
+                with contextlib.suppress(RuntimeError):
+                    job.loop.call_soon_threadsafe(_resolve, job.future, ok, value)
+
+    def _commit(self, batch: list[_Job]) -> list[tuple[bool, Any]]:
+        try:
+            conn = self._connect()
+        except Exception as exc:
+            return [(False, exc)] * len(batch)
+        try:
+            return [(True, r) for r in self._transaction(conn, batch)]
+        except Exception as exc:
+            if len(batch) == 1:
+                return [(False, exc)]
+        # One job failed the shared transaction: run each alone so only that one fails.
+        results: list[tuple[bool, Any]] = []
+        for job in batch:
+            try:
+                results.append((True, self._transaction(conn, [job])[0]))
+            except Exception as exc:
+                results.append((False, exc))
+        return results
+
+    def _transaction(self, conn: sqlite3.Connection, batch: list[_Job]) -> list[Any]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = [job.work(conn) for job in batch]
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return results
+
+
+_writers: dict[str, SQLiteWriter] = {}
+_lock = threading.Lock()
+
+
+def writer_for(url: str) -> SQLiteWriter | None:
+    """The writer of a SQLite file URL (``sqlite+aiosqlite:///path``); None for other databases."""
+    if not url.startswith("sqlite") or ":///" not in url or "?" in url:
+        return None
+    path = url.split(":///", 1)[1]
+    if not path:
+        return None
+    with _lock:
+        found = _writers.get(path)
+        if found is None or found.pid != os.getpid():  # a forked child has no writer thread
+            found = _writers[path] = SQLiteWriter(path)
+        return found
