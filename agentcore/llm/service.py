@@ -205,6 +205,17 @@ class LLMService(ABC):
 
     # ---- the tool loop (written once) -----------------------------------------------------
 
+    @staticmethod
+    async def _shrunk(context: ContextManager, request: LLMRequest) -> LLMRequest | None:
+        """``request`` with harder-compressed history, or None when nothing more can be dropped."""
+        try:
+            shrunk = await context.request_messages(request.tools, shrink=True)
+        except LimitError:
+            return None
+        if len(shrunk) >= len(request.messages):
+            return None
+        return LLMRequest(shrunk, context.request_system(), request.tools, request.stream)
+
     async def run_loop(
         self, context: ContextManager, message: InternalMessage, *, stream: bool
     ) -> AsyncIterator[StreamEvent]:
@@ -218,27 +229,21 @@ class LLMService(ABC):
             history = await context.request_messages(specs)
             request = LLMRequest(history, context.request_system(), specs, stream)
             turn: TurnComplete | None = None
-            try:
-                async for event in self.request(request):
-                    if isinstance(event, TurnComplete):
-                        turn = event
-                    else:
-                        yield event
-            except ContextLengthExceeded as exc:
-                # Our count said it fits, the provider says no: compress harder, retry once.
-                log.warning("llm.context_length_exceeded", provider=self.provider, model=self.model)
+            for retried in (False, True):
                 try:
-                    shrunk = await context.request_messages(specs, shrink=True)
-                except LimitError:
-                    raise exc from None
-                if len(shrunk) >= len(history):
-                    raise  # nothing left to drop: the provider's error says it best
-                request = LLMRequest(shrunk, context.request_system(), specs, stream)
-                async for event in self.request(request):
-                    if isinstance(event, TurnComplete):
-                        turn = event
-                    else:
-                        yield event
+                    async for event in self.request(request):
+                        if isinstance(event, TurnComplete):
+                            turn = event
+                        else:
+                            yield event
+                    break
+                except ContextLengthExceeded:
+                    # Our count said it fits, the provider says no: compress harder, retry once.
+                    log.warning("llm.context_length_exceeded", provider=self.provider, model=self.model)
+                    smaller = None if retried else await self._shrunk(context, request)
+                    if smaller is None:
+                        raise  # nothing left to drop: the provider's error says it best
+                    request = smaller
             if turn is None:
                 raise ProviderError(
                     "the response ended without a message", provider=self.provider, model=self.model

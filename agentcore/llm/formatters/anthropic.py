@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, cast
 
-from agentcore.llm.formatters.openai import dumps
+from agentcore.llm.formatters._json import dumps
 from agentcore.messages import ImagePart, InternalMessage, TextPart
 from agentcore.tools.base import ToolSpec
 
@@ -121,18 +121,3 @@ def _message(role: str | None, blocks: list[bytes]) -> bytes:
 def tool_dict(spec: ToolSpec) -> dict[str, Any]:
     """One tool in Anthropic's shape."""
     return {"name": spec.name, "description": spec.description, "input_schema": spec.parameters}
-
-
-class ToolsJsonCache:
-    """The tools array rendered once per tool-list version (the manager returns the same list until it changes)."""
-
-    def __init__(self) -> None:
-        self._specs: Sequence[ToolSpec] | None = None
-        self._json = b"[]"
-
-    def get(self, specs: Sequence[ToolSpec]) -> bytes:
-        """The JSON array for ``specs``."""
-        if specs is not self._specs:
-            self._json = dumps([tool_dict(s) for s in specs])
-            self._specs = specs
-        return self._json

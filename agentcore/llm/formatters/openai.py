@@ -6,19 +6,14 @@ history is a join of cached bytes rather than a re-serialisation of every messag
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from agentcore.llm.formatters._json import dumps
 from agentcore.messages import InternalMessage, TextPart
 from agentcore.tools.base import ToolSpec
 
 _JSON_KEY = "openai.json"
-
-
-def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _parts(msg: InternalMessage) -> str | list[dict[str, Any]] | None:
@@ -95,18 +90,3 @@ def tool_dict(spec: ToolSpec) -> dict[str, Any]:
         "type": "function",
         "function": {"name": spec.name, "description": spec.description, "parameters": spec.parameters},
     }
-
-
-class ToolsJsonCache:
-    """The tools array rendered once per tool-list version (the manager returns the same list until it changes)."""
-
-    def __init__(self) -> None:
-        self._specs: Sequence[ToolSpec] | None = None
-        self._json = b"[]"
-
-    def get(self, specs: Sequence[ToolSpec]) -> bytes:
-        """The JSON array for ``specs``."""
-        if specs is not self._specs:
-            self._json = dumps([tool_dict(s) for s in specs])
-            self._specs = specs
-        return self._json

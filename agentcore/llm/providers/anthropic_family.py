@@ -31,8 +31,8 @@ from agentcore.llm.events import (
     TurnComplete,
     UsageReport,
 )
-from agentcore.llm.formatters.anthropic import ToolsJsonCache, render_messages
-from agentcore.llm.formatters.openai import dumps
+from agentcore.llm.formatters._json import ToolsJsonCache, dumps
+from agentcore.llm.formatters.anthropic import render_messages, tool_dict
 from agentcore.llm.retry import Failure, FailureKind, parse_retry_after
 from agentcore.llm.service import LLMRequest, LLMService
 from agentcore.messages import InternalMessage, ToolCall, Usage
@@ -132,7 +132,7 @@ class AnthropicService(LLMService):
             self._model_id = config.model
             self._api_key = self._resolve_key(config)
         self._client: anthropic.AsyncAnthropic | AsyncAnthropicBedrock | None = None
-        self._tools_json = ToolsJsonCache()
+        self._tools_json = ToolsJsonCache(tool_dict)
         self._static = self._static_params(config)
         quoted = urllib.parse.quote(self._model_id, safe=":;")
         self._paths = (f"/model/{quoted}/invoke", f"/model/{quoted}/invoke-with-response-stream")

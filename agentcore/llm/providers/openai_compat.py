@@ -29,7 +29,8 @@ from agentcore.llm.events import (
     TurnComplete,
     UsageReport,
 )
-from agentcore.llm.formatters.openai import ToolsJsonCache, dumps, render_messages
+from agentcore.llm.formatters._json import ToolsJsonCache, dumps
+from agentcore.llm.formatters.openai import render_messages, tool_dict
 from agentcore.llm.retry import Failure, parse_retry_after
 from agentcore.llm.service import LLMRequest, LLMService
 from agentcore.messages import InternalMessage, ToolCall, Usage
@@ -147,7 +148,7 @@ class OpenAICompatService(LLMService):
         self._api_key = resolve_api_key(config, self._preset)
         self._client: openai.AsyncOpenAI | None = None
         self._azure_endpoint = self._resolve_azure_endpoint(config) if config.provider == "azure" else None
-        self._tools_json = ToolsJsonCache()
+        self._tools_json = ToolsJsonCache(tool_dict)
         self._static = self._static_params(config)
 
     @property
