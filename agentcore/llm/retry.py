@@ -41,6 +41,17 @@ class Failure:
             return self.status in RETRYABLE_STATUS or self.status >= 500
         return False
 
+    @classmethod
+    def timed_out(cls, seconds: float) -> Failure:
+        """No response within ``llm.timeout``."""
+        return cls("timeout", f"no response within {seconds:g}s (llm.timeout)")
+
+    @classmethod
+    def unreachable(cls, url: object, exc: BaseException) -> Failure:
+        """The endpoint could not be reached; names the SDK's underlying cause."""
+        cause = exc.__cause__
+        return cls("connection", f"cannot reach {url}" + (f": {cause}" if cause else ""))
+
     def cut_mid_stream(self) -> Failure:
         """This failure, happening after part of the answer was delivered: final, and said so."""
         reason = (

@@ -18,6 +18,7 @@ import structlog
 from agentcore.config.schema import LLMConfig
 from agentcore.context.manager import ContextManager
 from agentcore.errors import CapabilityError, ContextLengthExceeded, LimitError, ProviderError
+from agentcore.llm._client import LazyClient
 from agentcore.llm.events import (
     FinalAnswer,
     LimitReached,
@@ -70,6 +71,8 @@ class LLMService(ABC):
         self.context = context if context is not None else ContextManager()
         self.tools = tools if tools is not None else UnifiedToolManager([])
         self.retry_policy = RetryPolicy.from_config(config)
+        # A provider that holds an SDK client sets this; prepare() and aclose() manage it.
+        self._sdk: LazyClient[Any] | None = None
         self.recorder: Recorder = NULL_RECORDER  # the Agent sets the call log's recorder
 
     # ---- what a provider implements -------------------------------------------------------
@@ -82,12 +85,16 @@ class LLMService(ABC):
     def _classify(self, exc: BaseException) -> Failure | None:
         """Classify an exception of this provider's SDK; None when it is not a provider failure."""
 
-    def prepare(self) -> None:  # noqa: B027 (optional hook)
+    def prepare(self) -> None:
         """Build the SDK client now (thread-safe), so its set-up is neither on the first request's clock
         nor in its latency row."""
+        if self._sdk is not None:
+            self._sdk.get()
 
-    async def aclose(self) -> None:  # noqa: B027 (a no-op default: not every provider holds connections)
-        """Close the SDK client's connections."""
+    async def aclose(self) -> None:
+        """Close the SDK client's connections (the next request opens new ones)."""
+        if self._sdk is not None:
+            await self._sdk.close()
 
     # ---- the service interface ------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from anthropic.types import Message, RawMessageStreamEvent
 from agentcore.config.schema import LLMConfig
 from agentcore.context.manager import ContextManager
 from agentcore.errors import ConfigError, MissingExtraError
+from agentcore.llm._client import LazyClient
 from agentcore.llm.events import (
     StreamEvent,
     TextDelta,
@@ -131,7 +132,8 @@ class AnthropicService(LLMService):
             self._region = None
             self._model_id = config.model
             self._api_key = self._resolve_key(config)
-        self._client: anthropic.AsyncAnthropic | AsyncAnthropicBedrock | None = None
+        self._clients = LazyClient(self._make_client)
+        self._sdk = self._clients
         self._tools_json = ToolsJsonCache(tool_dict)
         self._static = self._static_params(config)
         quoted = urllib.parse.quote(self._model_id, safe=":;")
@@ -151,9 +153,7 @@ class AnthropicService(LLMService):
     @property
     def client(self) -> anthropic.AsyncAnthropic | AsyncAnthropicBedrock:
         """The SDK client, created on first use and kept (keep-alive) until ``aclose``."""
-        if self._client is None:
-            self._client = self._make_client()
-        return self._client
+        return self._clients.get()
 
     def _make_client(self) -> anthropic.AsyncAnthropic | AsyncAnthropicBedrock:
         from agentcore._redact import register_secret
@@ -323,11 +323,9 @@ class AnthropicService(LLMService):
                 retry_after=parse_retry_after(headers),
             )
         if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
-            return Failure("timeout", f"no response within {self.config.timeout:g}s (llm.timeout)")
+            return Failure.timed_out(self.config.timeout)
         if isinstance(exc, anthropic.APIConnectionError):
-            cause = exc.__cause__
-            detail = f": {cause}" if cause else ""
-            return Failure("connection", f"cannot reach {self.client.base_url}{detail}")
+            return Failure.unreachable(self.client.base_url, exc)
         # The SDK does not wrap transport errors raised while a stream is being read.
         if isinstance(exc, httpx2.TransportError | _IncompleteStream):
             return Failure(
@@ -340,12 +338,3 @@ class AnthropicService(LLMService):
                 "or the usual AWS_* variables)",
             )
         return None
-
-    def prepare(self) -> None:
-        _ = self.client
-
-    async def aclose(self) -> None:
-        # The next request makes a new client: run_sync runs each call on a new event loop.
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()

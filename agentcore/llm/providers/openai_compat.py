@@ -21,6 +21,7 @@ from openai.types.completion_usage import CompletionUsage
 from agentcore.config.schema import LLMConfig
 from agentcore.context.manager import ContextManager
 from agentcore.errors import ConfigError
+from agentcore.llm._client import LazyClient
 from agentcore.llm.events import (
     StreamEvent,
     TextDelta,
@@ -146,7 +147,8 @@ class OpenAICompatService(LLMService):
         super().__init__(config, context=context, tools=tools)
         self._preset = PRESETS[config.provider]
         self._api_key = resolve_api_key(config, self._preset)
-        self._client: openai.AsyncOpenAI | None = None
+        self._clients = LazyClient(lambda: self._make_client(self.config, self._preset, self._api_key))
+        self._sdk = self._clients
         self._azure_endpoint = self._resolve_azure_endpoint(config) if config.provider == "azure" else None
         self._tools_json = ToolsJsonCache(tool_dict)
         self._static = self._static_params(config)
@@ -154,9 +156,7 @@ class OpenAICompatService(LLMService):
     @property
     def client(self) -> openai.AsyncOpenAI:
         """The SDK client, created on first use and kept (keep-alive) until ``aclose``."""
-        if self._client is None:
-            self._client = self._make_client(self.config, self._preset, self._api_key)
-        return self._client
+        return self._clients.get()
 
     def _make_client(self, config: LLMConfig, preset: Preset, api_key: str) -> openai.AsyncOpenAI:
         from agentcore._redact import register_secret
@@ -315,18 +315,7 @@ class OpenAICompatService(LLMService):
                 retry_after=parse_retry_after(exc.response.headers),
             )
         if isinstance(exc, openai.APITimeoutError):
-            return Failure("timeout", f"no response within {self.config.timeout:g}s (llm.timeout)")
+            return Failure.timed_out(self.config.timeout)
         if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__
-            detail = f": {cause}" if cause else ""
-            return Failure("connection", f"cannot reach {self.client.base_url}{detail}")
+            return Failure.unreachable(self.client.base_url, exc)
         return None
-
-    def prepare(self) -> None:
-        _ = self.client
-
-    async def aclose(self) -> None:
-        # The next request makes a new client: run_sync runs each call on a new event loop.
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()
