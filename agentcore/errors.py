@@ -128,10 +128,6 @@ class StorageError(AgentcoreError):
     """The conversation or call-log database cannot be used."""
 
 
-class CancelledTurn(AgentcoreError):
-    """A turn was cancelled (Ctrl-C); the session stays usable."""
-
-
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
     """A one-line, redacted description of an error for results and logs."""

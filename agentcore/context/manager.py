@@ -233,7 +233,7 @@ class ContextManager:
         overhead = await self._overhead(tools)
         budget = self._budget(overhead, shrink)
         start = 0 if shrink else self._cut
-        if not shrink and self._cut:
+        if not shrink:  # the common case: what was sent last time (all of it, or the cut) still fits
             head = sum(counts[: self._head_end]) if self._head_end else 0
             summary = self._summary.tokens if self._summary_active and self._summary else 0
             sent = overhead + summary + head + sum(counts[self._cut :])

@@ -27,7 +27,6 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     delete,
-    func,
     select,
     update,
 )
@@ -582,15 +581,6 @@ class SessionStore:
                 )
         except Exception as exc:
             raise self._error("save a summary", exc) from None
-
-    async def count_messages(self, session_id: str) -> int:
-        """Message rows stored for a session."""
-        engine = await self.engine()
-        async with engine.connect() as conn:
-            value = (
-                await conn.execute(select(func.count()).select_from(_M).where(_M.c.session_id == session_id))
-            ).scalar()
-        return int(value or 0)
 
     async def reset(self, session_id: str) -> None:
         """Delete every message and summary of a session (the session itself stays)."""

@@ -29,11 +29,6 @@ REGISTRY: dict[str, str] = {
 }
 
 
-def register_provider(name: str, target: str) -> None:
-    """Add or replace a provider: ``target`` is ``"package.module:ServiceClass"``."""
-    REGISTRY[name] = target
-
-
 def create_llm_service(
     config: LLMConfig,
     *,
