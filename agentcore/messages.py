@@ -59,34 +59,55 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts exactly as the provider reported them."""
+    """Token counts exactly as the provider reported them.
+
+    ``prompt_tokens`` counts every input token (OpenAI's convention): ``cached_tokens`` (read from the
+    prompt cache) and ``cache_write_tokens`` (written to it; Anthropic bills them above the input rate,
+    ``cache_write_1h_tokens`` of them at the 1-hour rate) are parts of it, never added on top.
+    ``reported`` is False when the provider sent no usage at all (the figures are then unknown, not
+    zero); ``provider_total`` keeps the provider's own ``total_tokens`` when it sent one (Gemini counts
+    reasoning tokens outside ``completion_tokens``).
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    reported: bool = True
+    provider_total: int | None = None
 
     @property
     def total_tokens(self) -> int:
-        """Prompt plus completion tokens."""
+        """The provider's total when it sent one, else prompt plus completion tokens."""
+        if self.provider_total is not None:
+            return self.provider_total
         return self.prompt_tokens + self.completion_tokens
 
     def __add__(self, other: Usage) -> Usage:
+        totals = (self.provider_total, other.provider_total)
         return Usage(
             self.prompt_tokens + other.prompt_tokens,
             self.completion_tokens + other.completion_tokens,
             self.cached_tokens + other.cached_tokens,
             self.reasoning_tokens + other.reasoning_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_write_1h_tokens + other.cache_write_1h_tokens,
+            self.reported and other.reported,
+            None if None in totals else self.total_tokens + other.total_tokens,
         )
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | bool]:
         """Plain-dict form for JSON output."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cached_tokens": self.cached_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
             "reasoning_tokens": self.reasoning_tokens,
             "total_tokens": self.total_tokens,
+            "usage_reported": self.reported,
         }
 
 
