@@ -50,11 +50,19 @@ Content = str | tuple[Part, ...] | None
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A tool call the model asked for; ``arguments`` is the raw JSON text the model produced."""
+    """A tool call the model asked for; ``arguments`` is JSON text that is always valid to send back.
+
+    When the model's own text was not valid JSON (cut by ``maxTokens``, a small model's slip),
+    ``raw_arguments`` keeps it for display and audit, ``arguments`` holds the unambiguous repair or
+    ``"{}"``, and ``arguments_error`` says what was wrong: such a call is never executed; the model
+    gets that error as the call's result.
+    """
 
     id: str
     name: str
     arguments: str
+    raw_arguments: str | None = None
+    arguments_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
