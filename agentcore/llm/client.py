@@ -58,9 +58,12 @@ async def complete(
     client: ModelClient, request: LLMRequest, observer: LoopObserver = NULL_OBSERVER
 ) -> TurnComplete:
     """``request`` consumed to its final TurnComplete."""
-    async for event in client.request(request, observer):
+    turn: TurnComplete | None = None
+    async for event in client.request(request, observer):  # to its end: the attempt settles
         if isinstance(event, TurnComplete):
-            return event
+            turn = event
+    if turn is not None:
+        return turn
     raise ProviderError("the response ended without a message", provider=client.provider, model=client.model)
 
 

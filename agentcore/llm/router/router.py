@@ -189,15 +189,20 @@ class Router:
                 client, request, attempt, route=RouteInfo(self.name, target.name, failover, target.host)
             )
             await state.begin(target.name)
+            in_flight = True
             started = False
             began = _perf()
             try:
                 async for event in client.round_trip(request):
                     started = True
                     obs.see(event)
+                    if isinstance(event, TurnComplete):
+                        # Settled before handing the answer on: a consumer may stop right here.
+                        in_flight = False
+                        await state.finished(target.name)
+                        await state.succeeded(target.name, _perf() - began)
                     yield event
                 obs.ok()
-                await state.succeeded(target.name, _perf() - began)
                 return
             except Exception as exc:
                 obs.error(exc)
@@ -227,7 +232,8 @@ class Router:
                 tried.add(index)
                 failover = True
             finally:
-                await state.finished(target.name)
+                if in_flight:
+                    await state.finished(target.name)
                 obs.close()
 
     def _fallback_for(self, failure: Failure) -> list[RoutedTarget]:
