@@ -183,3 +183,17 @@ def build_client(
         context_fallback=[_routed(chosen, r, config, spec, built) for r in spec.context_length_fallback],
         content_fallback=[_routed(chosen, r, config, spec, built) for r in spec.content_policy_fallback],
     )
+
+
+def resolve_targets(config: AgentConfig, profile: str) -> list[tuple[str, LLMConfig]]:
+    """The (name, LLMConfig) of each target of ``profile`` (``default``: the ``llm:`` block)."""
+    spec = config.profiles.get(profile)
+    if spec is None:
+        if profile != LLM_PROFILE:
+            raise _unknown_profile(profile, config)
+        return [(f"{config.llm.provider}/{config.llm.model}", config.llm)]
+    result: list[tuple[str, LLMConfig]] = []
+    for ref in spec.targets:
+        name, target = _target_config(ref, config)
+        result.append((name, target_llm(config.llm, target, spec)))
+    return result
