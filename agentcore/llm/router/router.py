@@ -78,6 +78,7 @@ class Router:
             raise ValueError("a router needs at least one target")
         self.name = name
         self.targets = list(targets)
+        self._names = [t.name for t in self.targets]
         self.strategy = strategy
         self.cooldown = cooldown
         self.max_iterations = max_iterations
@@ -125,8 +126,10 @@ class Router:
 
     async def _choose(self, pool: Sequence[RoutedTarget], tried: set[int]) -> int | None:
         """A healthy, untried target of ``pool`` by the strategy; None when every one rests."""
-        statuses = await self.state.statuses([t.name for t in pool])
+        statuses = await self.state.statuses(self._names if pool is self.targets else [t.name for t in pool])
         now = time.time()
+        if len(pool) == 1:  # nothing to choose between
+            return None if 0 in tried or statuses[0].cooling(now) else 0
         healthy = [i for i, s in enumerate(statuses) if i not in tried and not s.cooling(now)]
         if not healthy:
             return None
