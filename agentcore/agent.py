@@ -236,9 +236,7 @@ class Agent:
         async with self.call_log.run_span(session):
             return await self._run(text, image, session, self.client_for(profile, model))
 
-    async def _run(
-        self, text: str, image: ImageInput, session: str | None, client: ModelClient
-    ) -> RunResult:
+    async def _run(self, text: str, image: ImageInput, session: str | None, client: ModelClient) -> RunResult:
         await self.start()
         message = self.service.user_message(text, image, client)
         records: list[ToolCallRecord] = []

@@ -20,10 +20,13 @@ app = typer.Typer(
 )
 
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", "-m", help="a one-off model: provider/model, a models: name, or llm.model")
+    str | None,
+    typer.Option("--model", "-m", help="a one-off model: provider/model, a models: name, or llm.model"),
 ]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", help="override llm.provider")]
-ProfileOpt = Annotated[str | None, typer.Option("--profile", "-p", help="use this profile (cipher.yml profiles:)")]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", "-p", help="use this profile (cipher.yml profiles:)")
+]
 
 
 def _version(value: bool) -> None:

@@ -24,7 +24,9 @@ def describe_profiles(config: AgentConfig) -> list[dict[str, Any]]:
 
     result: list[dict[str, Any]] = []
     default = config.default_profile or LLM_PROFILE
-    for name in [LLM_PROFILE, *config.profiles] if LLM_PROFILE not in config.profiles else list(config.profiles):
+    for name in (
+        [LLM_PROFILE, *config.profiles] if LLM_PROFILE not in config.profiles else list(config.profiles)
+    ):
         spec = config.profiles.get(name)
         targets = resolve_targets(config, name)
         result.append(
@@ -94,7 +96,9 @@ def live_state(rows: list[Any], cooldown: float | None) -> dict[str, Any]:
 @app.command()
 def profiles(
     config: ConfigOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print profiles, targets and state as JSON")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print profiles, targets and state as JSON")
+    ] = False,
 ) -> None:
     """List the profiles, their targets and each target's live state (from the last hour's call log)."""
     import asyncio

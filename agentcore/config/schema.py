@@ -117,7 +117,9 @@ class ProfileConfig(_Model):
 
     targets: list[TargetRef] = Field(min_length=1)
     strategy: StrategyName = "random"
-    cooldown: float = Field(default=5.0, ge=0, description="seconds a failing target rests (doubles on repeat)")
+    cooldown: float = Field(
+        default=5.0, ge=0, description="seconds a failing target rests (doubles on repeat)"
+    )
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, alias="topP", gt=0, le=1)
     max_tokens: int | None = Field(default=None, alias="maxTokens", ge=1)
@@ -151,7 +153,7 @@ def _first_target(data: dict[str, Any]) -> dict[str, Any] | None:
     named = cast(dict[str, Any], profiles)
     name = data.get("defaultProfile") or data.get("default_profile") or next(iter(named))
     profile = named.get(name)
-    targets = profile.get("targets") if isinstance(profile, dict) else None
+    targets: Any = cast(dict[str, Any], profile).get("targets") if isinstance(profile, dict) else None
     if not isinstance(targets, list) or not targets:
         return None
     first = cast(list[Any], targets)[0]

@@ -161,7 +161,7 @@ def build_client(
         if spec is None:
             raise _unknown_profile(chosen, config)
     if model:
-        if "/" in model and model.partition("/")[0] in PROVIDERS or model in config.models:
+        if ("/" in model and model.partition("/")[0] in PROVIDERS) or model in config.models:
             _, target = _target_config(model, config)
             llm = target_llm(config.llm, target, spec)
         else:  # a bare model name: llm:'s provider, another model

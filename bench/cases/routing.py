@@ -48,7 +48,9 @@ async def run(quick: bool) -> list[Row]:
     base = times["single"]
     rows = [
         row(GROUP, "single target (RetryingClient)", base, base),
-        row(GROUP, "router over that one target", times["router"], base, target=f"<= {TARGET}x single target"),
+        row(
+            GROUP, "router over that one target", times["router"], base, target=f"<= {TARGET}x single target"
+        ),
     ]
     rows[1].met = rows[1].ratio is not None and rows[1].ratio <= TARGET
     return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -85,7 +86,9 @@ class RouteLog:
     def __init__(self) -> None:
         self.attempts: list[tuple[str, str, int, RouteInfo | None]] = []
 
-    def attempt(self, client: Any, request: LLMRequest, attempt: int, *, route: RouteInfo | None = None) -> Any:
+    def attempt(
+        self, client: Any, request: LLMRequest, attempt: int, *, route: RouteInfo | None = None
+    ) -> Any:
         self.attempts.append((client.provider, client.model, attempt, route))
         return NULL_ATTEMPT
 
@@ -100,13 +103,18 @@ async def many(client: Router, n: int) -> None:
         assert (await complete(client, HI)).message.text == "ok"
 
 
-async def test_llm_block_may_be_left_out_and_the_first_target_stands_in(servers: Servers, tmp_path: Path) -> None:
+async def test_llm_block_may_be_left_out_and_the_first_target_stands_in(
+    servers: Servers, tmp_path: Path
+) -> None:
     config = routed_config(servers, tmp_path)
     assert (config.llm.provider, config.llm.model, config.default_profile) == ("openai", "gpt-a", "fast")
 
 
 def test_unknown_target_reference_names_the_key_path(tmp_path: Path) -> None:
-    data = {"llm": {"provider": "openai", "model": "m", "apiKey": OPENAI_KEY}, "profiles": {"fast": {"targets": ["nope"]}}}
+    data = {
+        "llm": {"provider": "openai", "model": "m", "apiKey": OPENAI_KEY},
+        "profiles": {"fast": {"targets": ["nope"]}},
+    }
     with pytest.raises(ConfigError) as info:
         load_config_from_dict(data, base_dir=tmp_path)
     assert "profiles.fast.targets[0]" in str(info.value) and "'nope'" in str(info.value)
@@ -137,7 +145,9 @@ async def test_weighted_follows_the_weights(servers: Servers, tmp_path: Path) ->
     await client.aclose()
 
 
-async def test_least_busy_spreads_concurrent_requests_and_300_sequential(servers: Servers, tmp_path: Path) -> None:
+async def test_least_busy_spreads_concurrent_requests_and_300_sequential(
+    servers: Servers, tmp_path: Path
+) -> None:
     client = router(routed_config(servers, tmp_path, strategy="least-busy"))
     # 30 at once: each new request sees the others in flight and takes the least busy target.
     await asyncio.gather(*(complete(client, HI) for _ in range(30)))
@@ -170,7 +180,9 @@ async def test_one_target_down_fails_no_turn_and_never_waits(servers: Servers, t
     assert len(servers.b.requests) == 1  # then it cools down and is skipped
     failed = [r for _, _, _, r in log.attempts if r is not None and r.target == "b"]
     assert len(failed) == 1
-    following = log.attempts[log.attempts.index(next(x for x in log.attempts if x[3] and x[3].target == "b")) + 1]
+    following = log.attempts[
+        log.attempts.index(next(x for x in log.attempts if x[3] and x[3].target == "b")) + 1
+    ]
     assert following[3] is not None and following[3].failover and following[2] == 2
     await client.aclose()
 
@@ -185,7 +197,9 @@ async def test_429_with_retry_after_lets_another_target_serve(servers: Servers, 
     await client.aclose()
 
 
-async def test_all_targets_down_is_one_clear_error_within_the_budget(servers: Servers, tmp_path: Path) -> None:
+async def test_all_targets_down_is_one_clear_error_within_the_budget(
+    servers: Servers, tmp_path: Path
+) -> None:
     for s in (servers.a, servers.b, servers.c):
         s.set_default(ErrorReply(503, message="overloaded"))
     client = router(routed_config(servers, tmp_path, retries=2))
@@ -221,7 +235,12 @@ async def test_failover_mid_tool_loop_keeps_history_valid_on_both_providers(
         result = await agent.run("add twice")
     assert result.text == "3 and 7" and [c.result for c in result.tool_calls] == ["3", "7"]
     routes = [r for _, _, _, r in log.attempts]
-    assert [(r.target, r.failover) for r in routes if r] == [("a", False), ("c", False), ("a", False), ("c", True)]
+    assert [(r.target, r.failover) for r in routes if r] == [
+        ("a", False),
+        ("c", False),
+        ("a", False),
+        ("c", True),
+    ]
     assert all(r and r.profile == "fast" for r in routes)
     assert routes[0] and routes[0].base_url_host == f"127.0.0.1:{servers.a.port}"
     assert [(p, m) for p, m, _, _ in log.attempts] == [
@@ -235,13 +254,15 @@ async def test_failover_mid_tool_loop_keeps_history_valid_on_both_providers(
     assert [results[c["id"]] for c in calls] == ["3", "7"]
     # The Anthropic request after the failover: tool_use blocks answered by tool_result blocks, in order.
     anthropic_msgs = servers.c.requests[-1].json["messages"]
-    uses = [b for m in anthropic_msgs if m["role"] == "assistant" for b in m["content"] if b["type"] == "tool_use"]
+    uses = [
+        b for m in anthropic_msgs if m["role"] == "assistant" for b in m["content"] if b["type"] == "tool_use"
+    ]
     answers = [b for m in anthropic_msgs if m["role"] == "user" if isinstance(m["content"], list)
                for b in m["content"] if b["type"] == "tool_result"]  # fmt: skip
     assert [u["input"] for u in uses] == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
     assert [a["tool_use_id"] for a in answers] == [u["id"] for u in uses]
     roles = [m["role"] for m in anthropic_msgs]
-    assert all(x != y for x, y in zip(roles, roles[1:], strict=False))  # strictly alternating
+    assert all(x != y for x, y in itertools.pairwise(roles))  # strictly alternating
 
 
 async def test_profile_per_run_and_call_context_default(servers: Servers, tmp_path: Path) -> None:

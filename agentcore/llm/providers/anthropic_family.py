@@ -33,8 +33,8 @@ from agentcore.llm.events import (
 )
 from agentcore.llm.formatters._json import ToolsJsonCache, dumps
 from agentcore.llm.formatters.anthropic import render_messages, tool_dict
-from agentcore.llm.retry import Failure, FailureKind, parse_retry_after
 from agentcore.llm.provider import LLMRequest, ProviderClient
+from agentcore.llm.retry import Failure, FailureKind, parse_retry_after
 from agentcore.messages import InternalMessage, ToolCall, Usage
 
 BEDROCK_VERSION = "bedrock-2023-05-31"

@@ -31,8 +31,8 @@ from agentcore.llm.events import (
 )
 from agentcore.llm.formatters._json import ToolsJsonCache, dumps
 from agentcore.llm.formatters.openai import render_messages, tool_dict
-from agentcore.llm.retry import Failure, parse_retry_after
 from agentcore.llm.provider import LLMRequest, ProviderClient
+from agentcore.llm.retry import Failure, parse_retry_after
 from agentcore.messages import InternalMessage, ToolCall, Usage
 
 

@@ -82,7 +82,9 @@ class Router:
         self.strategy = strategy
         self.cooldown = cooldown
         self.max_iterations = max_iterations
-        self.retry_policy = policy if policy is not None else RetryPolicy.from_config(targets[0].client.config)
+        self.retry_policy = (
+            policy if policy is not None else RetryPolicy.from_config(targets[0].client.config)
+        )
         self.state: RouterState = state if state is not None else LocalState()
         self.context_fallback = list(context_fallback)
         self.content_fallback = list(content_fallback)
@@ -134,7 +136,9 @@ class Router:
         if not healthy:
             return None
         open_slots = [
-            i for i in healthy if pool[i].max_concurrency is None or statuses[i].in_flight < (pool[i].max_concurrency or 0)
+            i
+            for i in healthy
+            if pool[i].max_concurrency is None or statuses[i].in_flight < (pool[i].max_concurrency or 0)
         ]
         candidates = open_slots or healthy
         ticket = await self.state.ticket(self.name) if self.strategy == "round-robin" else 0
@@ -183,7 +187,9 @@ class Router:
                         self.name, [(t.name, errors.get(t.name, "not tried")) for t in pool], attempts=attempt
                     )
                 if wait > 0:
-                    log.warning("llm.router.wait", profile=self.name, target=pool[index].name, delay_s=round(wait, 3))
+                    log.warning(
+                        "llm.router.wait", profile=self.name, target=pool[index].name, delay_s=round(wait, 3)
+                    )
                     await self.retry_policy.sleep(wait)
             target = pool[index]
             client = target.client
@@ -217,13 +223,20 @@ class Router:
                 if not failure.retryable:
                     fallback = self._fallback_for(failure)
                     if fallback and not used_fallback:
-                        used_fallback, pool, tried, failover = True, fallback, set(), True
-                        log.warning("llm.router.fallback", profile=self.name, target=target.name, reason=failure.reason)
+                        used_fallback, pool, tried, failover = True, fallback, set[int](), True
+                        log.warning(
+                            "llm.router.fallback",
+                            profile=self.name,
+                            target=target.name,
+                            reason=failure.reason,
+                        )
                         continue
                     raise failure.to_error(client.provider, client.model, attempt) from None
                 last = failure
                 errors[target.name] = _describe(failure)
-                until = await state.failed(target.name, errors[target.name], self.cooldown, failure.retry_after)
+                until = await state.failed(
+                    target.name, errors[target.name], self.cooldown, failure.retry_after
+                )
                 log.warning(
                     "llm.failover",
                     profile=self.name,
