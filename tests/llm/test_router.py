@@ -282,3 +282,21 @@ async def test_profile_per_run_and_call_context_default(servers: Servers, tmp_pa
     assert "did you mean 'fast'" in str(info.value)
     assert len(servers.c.requests) == 2
     assert [r.json["model"] for r in servers.a.requests] == ["gpt-a", "gpt-z"]
+
+
+async def test_context_length_goes_to_the_fallback_and_401_does_not_fail_over(
+    servers: Servers, tmp_path: Path
+) -> None:
+    config = routed_config(servers, tmp_path, contextLengthFallback=["c"])
+    config.profiles["fast"].targets = ["a"]
+    servers.a.reply_error(
+        400, code="context_length_exceeded", message="maximum context length is 8192 tokens"
+    )
+    client = router(config)
+    assert (await complete(client, HI)).message.text == "ok"
+    assert len(servers.c.requests) == 1
+    servers.a.reply_error(401, message="bad key")
+    with pytest.raises(Exception, match="bad key"):
+        await complete(client, HI)
+    assert len(servers.c.requests) == 1 and not servers.b.requests
+    await client.aclose()
