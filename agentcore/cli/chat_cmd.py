@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentcore.cli._common import fail
+from agentcore.cli._common import Choice, fail
 from agentcore.cli._render import EventPrinter
 from agentcore.cli._slash import ChatState, dispatch
 
@@ -23,16 +23,17 @@ SLASH_MODULES = (
 )
 
 
-def _make_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
+def _make_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (None, None)) -> Agent:
     from agentcore._redact import redact_text
     from agentcore.agent import Agent
+    from agentcore.cli._common import load_agent
     from agentcore.cli._onboard import HELP as ONBOARD
     from agentcore.cli._onboard import find_local_server
-    from agentcore.config.loader import load_config, load_config_from_dict
+    from agentcore.config.loader import load_config_from_dict
     from agentcore.errors import ConfigError, ConfigNotFound
 
     try:
-        return Agent(load_config(config, overrides=flags or None))
+        return load_agent(config, flags, choice)
     except ConfigError as exc:
         missing = exc.key_path == "llm.apiKey" or isinstance(exc, ConfigNotFound)
         if config is not None or not missing:
@@ -59,7 +60,12 @@ async def _turn(state: ChatState, text: str) -> None:
 
 
 def chat_loop(
-    config: Path | None, flags: dict[str, Any], *, session: str | None = None, new: bool = False
+    config: Path | None,
+    flags: dict[str, Any],
+    *,
+    session: str | None = None,
+    new: bool = False,
+    choice: Choice = (None, None),
 ) -> None:
     """Read lines, run turns, until /exit or end of input (resuming the last chat session unless ``new``)."""
     from importlib import import_module
@@ -69,8 +75,10 @@ def chat_loop(
 
     for module in SLASH_MODULES:
         import_module(module)
-    agent = _make_agent(config, flags)
-    print(f"agentcore chat · {agent.service.provider}/{agent.service.model} · /help for commands")
+    agent = _make_agent(config, flags, choice)
+    from agentcore.cli.slash_basic import describe_client
+
+    print(f"agentcore chat · {describe_client(agent.service.client)} · /help for commands")
     with asyncio.Runner() as runner:
         state = ChatState(agent, runner)
         try:

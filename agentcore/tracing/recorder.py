@@ -1,15 +1,17 @@
 """Turning requests, runs and tool calls into call-log rows (cheap: this runs on the event loop).
 
-``LLMService.request`` asks its recorder for an observer per attempt, feeds it the events and
-tells it how the attempt ended; the observer builds one row and hands it to the writer. The
-default recorder (``NULL_RECORDER``) does nothing, so a bare ``LLMService`` pays nothing.
+The recorder implements the loop's observer protocol (``agentcore.llm.observer``): a model client
+asks it for an observer per attempt, feeds it the events and tells it how the attempt ended; the
+observer builds one row and hands it to the writer. The loop runs each tool call through
+``run_tool`` (a span). The default recorder (``NULL_RECORDER``) does nothing, so a bare service
+pays nothing.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +24,10 @@ from agentcore.tracing.context import CallContext, current, new_id, span_scope
 from agentcore.tracing.writer import CallLogWriter, tags_json, utcnow
 
 if TYPE_CHECKING:
-    from agentcore.llm.service import LLMRequest, LLMService
+    from agentcore.llm.observer import Target
+    from agentcore.llm.request import LLMRequest
+    from agentcore.llm.route import RouteInfo
     from agentcore.messages import InternalMessage, ToolCall
-    from agentcore.tools.manager import UnifiedToolManager
     from agentcore.tracing.pricing import PriceTable
 
 log = structlog.get_logger("agentcore.llm")
@@ -77,9 +80,7 @@ class CallObserver:
         "parent_id",
     )
 
-    def __init__(
-        self, recorder: CallRecorder, service: LLMService, request: LLMRequest, attempt: int
-    ) -> None:
+    def __init__(self, recorder: CallRecorder, service: Target, request: LLMRequest, attempt: int) -> None:
         self._recorder = recorder
         # Taken now: the service's model may be switched (/model) before the writer builds the row.
         self._provider = service.provider
@@ -211,9 +212,11 @@ class CallRecorder:
         self.prices = prices
         self.store_content = store_content
 
-    def attempt(self, service: LLMService, request: LLMRequest, attempt: int) -> CallObserver:
-        """An observer for attempt number ``attempt`` of ``request``."""
-        return CallObserver(self, service, request, attempt)
+    def attempt(
+        self, client: Target, request: LLMRequest, attempt: int, *, route: RouteInfo | None = None
+    ) -> CallObserver:
+        """An observer for attempt number ``attempt`` of ``request`` (sent to ``client``)."""
+        return CallObserver(self, client, request, attempt)
 
     def record_span(
         self,
@@ -263,30 +266,25 @@ class CallRecorder:
             finally:
                 self.record_span(span_id, "run", name, outer.parent_id, ctx, status, started, created)
 
-    def instrument_tools(self, tools: UnifiedToolManager) -> None:
-        """Record each tool call as a span, and make it the parent of calls made inside the tool."""
-        original = tools.execute
-        recorder = self
-
-        async def execute(call: ToolCall) -> InternalMessage:
-            outer = current()
-            span_id = new_id()
-            parent = outer.run.last_call_id if outer.run and outer.run.last_call_id else outer.parent_id
-            started, created = _perf(), utcnow()
-            status = "cancelled"
-            with span_scope(span_id, run=False) as ctx:
-                try:
-                    result = await original(call)
-                    status = "error" if result.is_error else "success"
-                    return result
-                except Exception:
-                    status = "error"
-                    raise
-                finally:
-                    recorder.record_span(span_id, "tool", call.name, parent, ctx, status, started, created)
-
-        # The manager's execute_all calls self.execute: an instance attribute wraps every call.
-        setattr(tools, "execute", execute)  # noqa: B010
+    async def run_tool(
+        self, call: ToolCall, execute: Callable[[ToolCall], Awaitable[InternalMessage]]
+    ) -> InternalMessage:
+        """Run one tool call as a span: the parent of any call made inside the tool."""
+        outer = current()
+        span_id = new_id()
+        parent = outer.run.last_call_id if outer.run and outer.run.last_call_id else outer.parent_id
+        started, created = _perf(), utcnow()
+        status = "cancelled"
+        with span_scope(span_id, run=False) as ctx:
+            try:
+                result = await execute(call)
+                status = "error" if result.is_error else "success"
+                return result
+            except Exception:
+                status = "error"
+                raise
+            finally:
+                self.record_span(span_id, "tool", call.name, parent, ctx, status, started, created)
 
 
 class _NullRecorder:
@@ -294,9 +292,17 @@ class _NullRecorder:
 
     enabled = False
 
-    def attempt(self, service: LLMService, request: LLMRequest, attempt: int) -> _NullObserver:
+    def attempt(
+        self, client: Target, request: LLMRequest, attempt: int, *, route: RouteInfo | None = None
+    ) -> _NullObserver:
         """The do-nothing observer."""
         return NULL_OBSERVER
+
+    def run_tool(
+        self, call: ToolCall, execute: Callable[[ToolCall], Awaitable[InternalMessage]]
+    ) -> Awaitable[InternalMessage]:
+        """Run the tool, unrecorded."""
+        return execute(call)
 
 
 NULL_RECORDER = _NullRecorder()

@@ -39,12 +39,11 @@ class CallLog:
 
 
 def attach_call_log(agent: Agent) -> CallLog:
-    """Give ``agent``'s service and tools a recorder writing to the configured storage."""
+    """Give ``agent``'s service (its loop and model clients) a recorder writing to the configured storage."""
     config = agent.config
     writer = CallLogWriter(config.storage.url)
     recorder = CallRecorder(
         writer, PriceTable.from_config(config.pricing), store_content=config.logging.store_content
     )
     agent.service.recorder = recorder
-    recorder.instrument_tools(agent.tools)
     return CallLog(recorder)

@@ -21,7 +21,6 @@ from anthropic.lib.bedrock import AsyncAnthropicBedrock
 from anthropic.types import Message, RawMessageStreamEvent
 
 from agentcore.config.schema import LLMConfig
-from agentcore.context.manager import ContextManager
 from agentcore.errors import ConfigError, MissingExtraError
 from agentcore.llm._client import LazyClient
 from agentcore.llm.events import (
@@ -34,10 +33,9 @@ from agentcore.llm.events import (
 )
 from agentcore.llm.formatters._json import ToolsJsonCache, dumps
 from agentcore.llm.formatters.anthropic import render_messages, tool_dict
+from agentcore.llm.provider import LLMRequest, ProviderClient
 from agentcore.llm.retry import Failure, FailureKind, parse_retry_after
-from agentcore.llm.service import LLMRequest, LLMService
 from agentcore.messages import InternalMessage, ToolCall, Usage
-from agentcore.tools.manager import UnifiedToolManager
 
 BEDROCK_VERSION = "bedrock-2023-05-31"
 # Mid-stream ``error`` events arrive on an HTTP 200 response: map their type to the status it stands for.
@@ -98,17 +96,11 @@ def _error_fields(body: object) -> tuple[str, str]:
     return str(fields.get("type") or ""), str(fields.get("message") or fields.get("Message") or "")
 
 
-class AnthropicService(LLMService):
+class AnthropicService(ProviderClient):
     """Claude through the Messages API (``anthropic``) or Amazon Bedrock (``aws``), one reused client."""
 
-    def __init__(
-        self,
-        config: LLMConfig,
-        *,
-        context: ContextManager | None = None,
-        tools: UnifiedToolManager | None = None,
-    ) -> None:
-        super().__init__(config, context=context, tools=tools)
+    def __init__(self, config: LLMConfig) -> None:
+        super().__init__(config)
         self.bedrock = config.provider == "aws"
         if self.bedrock:
             for package in ("botocore", "boto3"):
@@ -193,6 +185,8 @@ class AnthropicService(LLMService):
         params: dict[str, Any] = {"max_tokens": config.max_tokens or default_max_tokens(self._model_id)}
         if config.temperature is not None:
             params["temperature"] = config.temperature
+        if config.top_p is not None:
+            params["top_p"] = config.top_p
         if self.bedrock:
             params["anthropic_version"] = BEDROCK_VERSION
         return dumps(params)[1:-1]

@@ -19,7 +19,6 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.completion_usage import CompletionUsage
 
 from agentcore.config.schema import LLMConfig
-from agentcore.context.manager import ContextManager
 from agentcore.errors import ConfigError
 from agentcore.llm._client import LazyClient
 from agentcore.llm.events import (
@@ -32,10 +31,9 @@ from agentcore.llm.events import (
 )
 from agentcore.llm.formatters._json import ToolsJsonCache, dumps
 from agentcore.llm.formatters.openai import render_messages, tool_dict
+from agentcore.llm.provider import LLMRequest, ProviderClient
 from agentcore.llm.retry import Failure, parse_retry_after
-from agentcore.llm.service import LLMRequest, LLMService
 from agentcore.messages import InternalMessage, ToolCall, Usage
-from agentcore.tools.manager import UnifiedToolManager
 
 
 @dataclass(frozen=True)
@@ -134,17 +132,11 @@ def _error_fields(body: object) -> tuple[str, str]:
     return str(fields.get("code") or ""), str(fields.get("message") or "")
 
 
-class OpenAICompatService(LLMService):
+class OpenAICompatService(ProviderClient):
     """Any OpenAI chat-completions endpoint, through one reused ``AsyncOpenAI`` client."""
 
-    def __init__(
-        self,
-        config: LLMConfig,
-        *,
-        context: ContextManager | None = None,
-        tools: UnifiedToolManager | None = None,
-    ) -> None:
-        super().__init__(config, context=context, tools=tools)
+    def __init__(self, config: LLMConfig) -> None:
+        super().__init__(config)
         self._preset = PRESETS[config.provider]
         self._api_key = resolve_api_key(config, self._preset)
         self._clients = LazyClient(lambda: self._make_client(self.config, self._preset, self._api_key))
@@ -201,6 +193,8 @@ class OpenAICompatService(LLMService):
         params: dict[str, Any] = {}
         if config.temperature is not None:
             params["temperature"] = config.temperature
+        if config.top_p is not None:
+            params["top_p"] = config.top_p
         if config.max_tokens is not None:
             params["max_tokens"] = config.max_tokens
         qwen = config.qwen_options
