@@ -141,3 +141,7 @@ def describe(exc: BaseException) -> ErrorInfo:
     from agentcore._redact import redact_text
 
     return ErrorInfo(type(exc).__name__, redact_text(str(exc)).splitlines()[0] if str(exc) else "")
+
+
+class IncompleteResponseError(ProviderError):
+    """The provider's response ended before it was complete (a stream without its finish, a cut body)."""

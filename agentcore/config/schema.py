@@ -85,6 +85,13 @@ class LLMConfig(_Model):
     azure: AzureConfig | None = None
     qwen_options: QwenOptions | None = Field(default=None, alias="qwenOptions")
     aws: AwsConfig | None = None
+    # --- prov: time limits ---
+    first_byte_timeout: float | None = Field(
+        default=None,
+        alias="firstByteTimeout",
+        gt=0,
+        description="seconds until a stream's first event (llm.timeout still bounds the whole request)",
+    )
 
 
 class PromptFile(_Model):
