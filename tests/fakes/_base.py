@@ -138,7 +138,9 @@ class StreamErrorReply:
     """Stream ``inner``'s first ``after_chunks`` chunks/events, then an error event (HTTP 200).
 
     OpenAI-compatible: ``data: {"error": {"message", "type", "code"}}``; Anthropic:
-    ``event: error`` with ``{"type": "error", "error": {"type", "message"}}``. For a non-streaming
+    ``event: error`` with ``{"type": "error", "error": {"type", "message"}}``; Bedrock: an exception
+    frame whose ``:exception-type`` is ``error_type`` (botocore knows the stream shape's member names:
+    ``throttlingException``, ``modelStreamErrorException``, ``serviceUnavailableException``...). For a non-streaming
     request the error is sent as a normal HTTP error with ``status``.
     """
 

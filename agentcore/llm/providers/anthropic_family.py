@@ -63,8 +63,11 @@ _ERROR_TYPE_STATUS = {
     "ServiceUnavailableException": 503,
     "InternalServerException": 500,
     "ModelStreamErrorException": 500,
+    "ModelTimeoutException": 504,
     "ValidationException": 400,
 }
+# Bedrock names stream exceptions after the stream shape's members ("throttlingException").
+_ERROR_TYPE_STATUS_LOWER = {name.lower(): status for name, status in _ERROR_TYPE_STATUS.items()}
 _CONTEXT_MARKERS = ("prompt is too long", "input is too long", "too many input tokens", "context window")
 
 
@@ -342,7 +345,7 @@ class AnthropicService(LLMService):
             error_type, message = _error_fields(exc.body)
             status = exc.status_code
             if status == 200:  # an ``error`` event inside a stream
-                status = _ERROR_TYPE_STATUS.get(error_type, 500)
+                status = _ERROR_TYPE_STATUS_LOWER.get(error_type.lower(), 500)
             reason = message or exc.message
             lowered = reason.lower()
             kind: FailureKind = "status"
