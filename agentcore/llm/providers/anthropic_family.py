@@ -93,12 +93,20 @@ def _usage(raw: Any, output: int | None = None, one_hour_from: Any = None) -> Us
     uncached = raw.input_tokens or 0
     read = raw.cache_read_input_tokens or 0
     written = raw.cache_creation_input_tokens or 0
-    breakdown = getattr(raw, "cache_creation", None) or getattr(one_hour_from, "cache_creation", None)
-    one_hour = (getattr(breakdown, "ephemeral_1h_input_tokens", None) or 0) if breakdown else 0
-    details = getattr(raw, "output_tokens_details", None)
-    thinking = (getattr(details, "thinking_tokens", None) or 0) if details else 0
+    breakdown = _field(raw, "cache_creation") or _field(one_hour_from, "cache_creation")
+    one_hour = _field(breakdown, "ephemeral_1h_input_tokens") or 0
+    thinking = _field(_field(raw, "output_tokens_details"), "thinking_tokens") or 0
     out = (raw.output_tokens or 0) if output is None else output
     return Usage(uncached + read + written, out, read, thinking, written, min(one_hour, written))
+
+
+def _field(obj: Any, name: str) -> Any:
+    """``obj.name``, also when the SDK kept an unknown (newer) field as a plain dict."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return cast(dict[str, Any], obj).get(name)
+    return getattr(obj, name, None)
 
 
 def _error_fields(body: object) -> tuple[str, str]:
