@@ -99,8 +99,8 @@ class Failure:
 
     @classmethod
     def timed_out(cls, seconds: float) -> Failure:
-        """No response within ``llm.timeout``."""
-        return cls("timeout", f"no response within {seconds:g}s (llm.timeout)")
+        """The SDK waited ``llm.timeout`` for the next bytes (connect, first byte or a stall)."""
+        return cls("timeout", f"the server sent nothing for {seconds:g}s (llm.timeout)")
 
     @classmethod
     def unreachable(cls, url: object, exc: BaseException) -> Failure:

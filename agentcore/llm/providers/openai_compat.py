@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import httpx2
 import openai
 from openai import AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -377,6 +378,9 @@ class OpenAICompatService(LLMService):
         if isinstance(exc, openai.APITimeoutError):
             return Failure.timed_out(self.config.timeout)
         if isinstance(exc, openai.APIConnectionError):
+            if isinstance(exc.__cause__, httpx2.RemoteProtocolError | httpx2.ReadError):
+                # The server answered, then the connection broke (a truncated body or stream).
+                return Failure("connection", f"the connection was lost mid-response ({exc.__cause__})")
             return Failure.unreachable(self.client.base_url, exc)
         if isinstance(exc, openai.APIResponseValidationError):
             return Failure(
