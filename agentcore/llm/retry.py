@@ -6,6 +6,7 @@ The SDK clients are built with ``max_retries=0`` so that retries never multiply.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -66,6 +67,8 @@ def classify_common(exc: BaseException) -> Failure | None:
         return Failure("timeout", str(exc))
     if isinstance(exc, IncompleteResponse):
         return Failure("incomplete_stream", str(exc))
+    if isinstance(exc, json.JSONDecodeError):  # an SSE event or a body the SDK could not parse
+        return Failure("incomplete_stream", f"the response was not valid JSON ({exc.msg} at char {exc.pos})")
     return None
 
 

@@ -374,7 +374,7 @@ class AnthropicService(LLMService):
         if isinstance(exc, anthropic.APIConnectionError):
             return Failure.unreachable(self.client.base_url, exc)
         # The SDK does not wrap transport errors raised while a stream is being read.
-        if isinstance(exc, httpx2.TransportError):
+        if isinstance(exc, httpx2.HTTPError):
             return Failure(
                 "connection", f"the connection was lost mid-response ({exc or type(exc).__name__})"
             )

@@ -388,6 +388,10 @@ class OpenAICompatService(LLMService):
             )
         if isinstance(exc, openai.APIError):  # an error event inside a 200 stream
             return self._stream_error(exc)
+        if isinstance(exc, httpx2.HTTPError):  # raised by the transport past the SDK's wrapping
+            return Failure(
+                "connection", f"the connection was lost mid-response ({exc or type(exc).__name__})"
+            )
         if isinstance(exc, openai.OpenAIError):  # nothing of the SDK escapes unclassified
             return Failure("status", f"{type(exc).__name__}: {exc}")
         return None
