@@ -158,3 +158,7 @@ class AllTargetsFailed(ProviderError):
         if self.attempts > 1:
             text += f" (after {self.attempts} attempts)"
         return text
+
+
+class IncompleteResponseError(ProviderError):
+    """The provider's response ended before it was complete (a stream without its finish, a cut body)."""

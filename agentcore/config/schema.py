@@ -87,6 +87,13 @@ class LLMConfig(_Model):
     aws: AwsConfig | None = None
     # --- profiles ---
     top_p: float | None = Field(default=None, alias="topP", gt=0, le=1)
+    # --- prov: time limits ---
+    first_byte_timeout: float | None = Field(
+        default=None,
+        alias="firstByteTimeout",
+        gt=0,
+        description="seconds until a stream's first event (llm.timeout still bounds the whole request)",
+    )
 
 
 # --- profiles ---

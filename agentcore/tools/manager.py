@@ -302,6 +302,8 @@ class UnifiedToolManager:
 
 def _parse_arguments(call: ToolCall) -> dict[str, Any] | str:
     """The call's arguments as a dict, or the error text for the model."""
+    if call.arguments_error is not None:  # prov stand-in for the tools helper's refusal (merge: keep theirs)
+        return call.arguments_error
     raw = call.arguments
     if not raw or not raw.strip():
         return {}
