@@ -34,6 +34,7 @@ from agentcore.llm.events import (
 )
 from agentcore.llm.formatters._json import ToolsJsonCache, dumps
 from agentcore.llm.formatters.openai import render_messages, tool_dict
+from agentcore.llm.provider import LLMRequest, ProviderClient
 from agentcore.llm.providers._deadline import Deadline
 from agentcore.llm.retry import (
     Failure,
@@ -42,7 +43,6 @@ from agentcore.llm.retry import (
     classify_common,
     parse_retry_after,
 )
-from agentcore.llm.provider import LLMRequest, ProviderClient
 from agentcore.messages import InternalMessage, Usage
 
 
