@@ -350,7 +350,7 @@ class UnifiedToolManager:
                 raise
             if not done:
                 self._abandon(task)
-                log.warning("tool timed out", tool=call.name, timeout=timeout)
+                log.info("tool timed out", tool=call.name, timeout=timeout)
                 return self._error(
                     call, f"'{call.name}' timed out after {timeout:g} s and was stopped (abandoned)."
                 )
@@ -394,13 +394,12 @@ class UnifiedToolManager:
             if isinstance(exc, ToolTerminated):
                 text = f"{call.name}: {text}"
         else:
-            info = describe(exc)
-            text = redact_text(
-                f"{call.name} raised {info.type}: {info.message}"
-                if info.message
-                else f"{call.name} raised {info.type}"
-            )
-        log.warning("tool failed", tool=call.name, source=entry.spec.source, error=_one_line(text))
+            message = str(exc).strip()
+            kind = type(exc).__name__
+            text = redact_text(f"{call.name} raised {kind}: {message}" if message else f"{call.name} raised {kind}")
+        # Info, not warning: a failing tool is routine (the model reads the error and carries on),
+        # and the CLI already shows it as one line.
+        log.info("tool failed", tool=call.name, source=entry.spec.source, error=_one_line(text))
         log.debug(
             "tool traceback",
             tool=call.name,

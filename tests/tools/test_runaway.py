@@ -171,9 +171,9 @@ async def test_a_secret_in_a_tool_error_is_masked_and_logged_as_one_line() -> No
     finally:
         await manager.close()
     assert result.is_error and secret not in result.text and "auth failed with key ***" in result.text
-    warnings = [e for e in logs if e["log_level"] == "warning"]
-    assert len(warnings) == 1 and "exc_info" not in warnings[0]
-    assert "\n" not in warnings[0]["error"] and secret not in warnings[0]["error"]
+    failed = [e for e in logs if e["event"] == "tool failed"]
+    assert len(failed) == 1 and "exc_info" not in failed[0] and failed[0]["log_level"] == "info"
+    assert "\n" not in failed[0]["error"] and secret not in failed[0]["error"]
     debug = [e for e in logs if e["log_level"] == "debug" and "traceback" in e]
     assert debug and secret not in debug[0]["traceback"] and "Traceback" in debug[0]["traceback"]
 
