@@ -163,22 +163,24 @@ def test_loading_never_disturbs_imports_in_other_threads(tmp_path: Path) -> None
     # Other threads keep importing modules found through sys.path (as the SDK client warm-up does)
     # while tool folders load, over and over: not one of their look-ups may fail.
     storm = tmp_path / "storm"
-    for k in range(20):
-        write(storm / f"storm_mod_{k}.py", f"VALUE = {k}\n")
+    for thread_no in range(3):  # each thread its own modules: they never race on one name
+        for k in range(20):
+            write(storm / f"storm_mod_{thread_no}_{k}.py", f"VALUE = {k}\n")
     tools_dir = tmp_path / "tools"
     write(tools_dir / "_shared.py", "SUFFIX = '!'\n")
     for k in range(5):
         write(tools_dir / f"t{k}.py", f"from agentcore import tool\nfrom _shared import SUFFIX\n\n@tool\ndef t{k}() -> str:\n    return 't{k}' + SUFFIX\n")
-    sys.path.append(str(storm))
+    # Early in sys.path, where a look-up that overlaps an insert/remove at the front can skip it.
+    sys.path.insert(1, str(storm))
     failures: list[BaseException] = []
     lookups = 0
     stop = threading.Event()
 
-    def importer(offset: int) -> None:
+    def importer(thread_no: int) -> None:
         nonlocal lookups
-        k = offset
+        k = 0
         while not stop.is_set():
-            name = f"storm_mod_{k % 20}"
+            name = f"storm_mod_{thread_no}_{k % 20}"
             try:
                 assert importlib.import_module(name).VALUE == k % 20
             except BaseException as exc:  # noqa: BLE001 - every failure counts
@@ -187,7 +189,7 @@ def test_loading_never_disturbs_imports_in_other_threads(tmp_path: Path) -> None
             lookups += 1
             k += 1
 
-    threads = [threading.Thread(target=importer, args=(i * 7,)) for i in range(3)]
+    threads = [threading.Thread(target=importer, args=(i,)) for i in range(3)]
     for thread in threads:
         thread.start()
     try:
