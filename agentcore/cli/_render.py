@@ -7,7 +7,6 @@ import sys
 from typing import TextIO
 
 from agentcore._redact import redact_text
-
 from agentcore.llm.events import (
     FinalAnswer,
     LimitReached,

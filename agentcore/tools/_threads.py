@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal
 
-__all__ = ["ThreadsExhausted", "ToolThreads", "ToolTerminated"]
+__all__ = ["ThreadsExhausted", "ToolTerminated", "ToolThreads"]
 
 _IDLE_SECONDS = 30.0
 

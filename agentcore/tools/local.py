@@ -152,8 +152,8 @@ def _neighbour_builtins(folder: Path) -> dict[str, Any]:
 
     def neighbour_import(
         name: str,
-        globals: Mapping[str, object] | None = None,  # noqa: A002 - __import__'s own signature
-        locals: Mapping[str, object] | None = None,  # noqa: A002
+        globals: Mapping[str, object] | None = None,
+        locals: Mapping[str, object] | None = None,
         fromlist: Sequence[str] | None = (),
         level: int = 0,
     ) -> ModuleType:

@@ -19,7 +19,7 @@ import re
 import time
 import traceback
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self, cast
@@ -312,7 +312,7 @@ class UnifiedToolManager:
             raise
 
     @contextlib.asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
+    async def _slot(self) -> AsyncGenerator[None]:
         if _inside_tool.get():
             yield  # a call made from inside a tool already holds a slot through its caller
             return
@@ -396,7 +396,9 @@ class UnifiedToolManager:
         else:
             message = str(exc).strip()
             kind = type(exc).__name__
-            text = redact_text(f"{call.name} raised {kind}: {message}" if message else f"{call.name} raised {kind}")
+            text = redact_text(
+                f"{call.name} raised {kind}: {message}" if message else f"{call.name} raised {kind}"
+            )
         # Info, not warning: a failing tool is routine (the model reads the error and carries on),
         # and the CLI already shows it as one line.
         log.info("tool failed", tool=call.name, source=entry.spec.source, error=_one_line(text))
@@ -428,7 +430,9 @@ class UnifiedToolManager:
         return f"Unknown tool '{name}'.{hint} Available tools: {', '.join(ranked)}."
 
 
-async def _invoke(source: ToolSource, spec: ToolSpec, arguments: dict[str, Any], timeout: float) -> ToolOutput:
+async def _invoke(
+    source: ToolSource, spec: ToolSpec, arguments: dict[str, Any], timeout: float
+) -> ToolOutput:
     _inside_tool.set(True)  # this task's own context copy: never leaks to the caller
     try:
         return await source.call(spec, arguments, timeout)

@@ -169,7 +169,10 @@ def test_loading_never_disturbs_imports_in_other_threads(tmp_path: Path) -> None
     tools_dir = tmp_path / "tools"
     write(tools_dir / "_shared.py", "SUFFIX = '!'\n")
     for k in range(5):
-        write(tools_dir / f"t{k}.py", f"from agentcore import tool\nfrom _shared import SUFFIX\n\n@tool\ndef t{k}() -> str:\n    return 't{k}' + SUFFIX\n")
+        write(
+            tools_dir / f"t{k}.py",
+            f"from agentcore import tool\nfrom _shared import SUFFIX\n\n@tool\ndef t{k}() -> str:\n    return 't{k}' + SUFFIX\n",
+        )
     # Early in sys.path, where a look-up that overlaps an insert/remove at the front can skip it.
     sys.path.insert(1, str(storm))
     failures: list[BaseException] = []
@@ -182,8 +185,8 @@ def test_loading_never_disturbs_imports_in_other_threads(tmp_path: Path) -> None
         while not stop.is_set():
             name = f"storm_mod_{thread_no}_{k % 20}"
             try:
-                assert importlib.import_module(name).VALUE == k % 20
-            except BaseException as exc:  # noqa: BLE001 - every failure counts
+                assert k % 20 == importlib.import_module(name).VALUE
+            except BaseException as exc:
                 failures.append(exc)
             sys.modules.pop(name, None)  # the next import searches sys.path again
             lookups += 1

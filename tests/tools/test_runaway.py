@@ -23,7 +23,9 @@ def call(name: str, call_id: str = "c1", arguments: str = "{}") -> ToolCall:
     return ToolCall(call_id, name, arguments)
 
 
-async def manager_with(*tools: LocalTool[..., Any], timeout: float = 60.0, concurrency: int = 8) -> UnifiedToolManager:
+async def manager_with(
+    *tools: LocalTool[..., Any], timeout: float = 60.0, concurrency: int = 8
+) -> UnifiedToolManager:
     manager = UnifiedToolManager(
         [LocalToolSource(tools, concurrency=concurrency)], default_timeout=timeout, concurrency=concurrency
     )
@@ -148,7 +150,9 @@ async def test_invalid_json_arguments_are_never_executed() -> None:
 
     manager = await manager_with(record)
     try:
-        bad = ToolCall("c1", "record", "{}", raw_arguments='{"text": "cut', arguments_error="unterminated string")
+        bad = ToolCall(
+            "c1", "record", "{}", raw_arguments='{"text": "cut', arguments_error="unterminated string"
+        )
         result = await manager.execute(bad)
     finally:
         await manager.close()

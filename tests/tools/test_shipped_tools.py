@@ -200,7 +200,9 @@ def test_list_files_escapes_non_utf8_names_and_read_file_takes_them_back(
     assert shipped["read_file"]("caf\\xe9.txt") == "coffee"
 
 
-def test_read_file_refuses_a_fifo_without_blocking(shipped: dict[str, LocalTool[..., Any]], root: Path) -> None:
+def test_read_file_refuses_a_fifo_without_blocking(
+    shipped: dict[str, LocalTool[..., Any]], root: Path
+) -> None:
     os.mkfifo(root / "pipe")
     with pytest.raises(FileNotFoundError, match="not a regular file"):
         shipped["read_file"]("pipe")

@@ -380,8 +380,18 @@ class McpToolSource:
             async with asyncio.timeout(timeout):
                 return await session.call_tool(name, arguments)
 
+        async def ping(session: Any) -> Any:
+            async with asyncio.timeout(timeout):
+                return await session.send_ping()
+
+        safe = name in self._retry_safe
         try:
-            result = await self._request(f"tools/call {name}", run, retry=name in self._retry_safe)
+            if not safe:
+                # A call that must not run twice goes out only on a connection just seen alive (a
+                # ping is harmless to retry): a server that died while idle is reconnected first,
+                # and only a crash during the call itself is reported as an interruption.
+                await self._request("ping", ping)
+            result = await self._request(f"tools/call {name}", run, retry=safe)
         except CallInterrupted:
             return ToolOutput(
                 f"MCP server '{self.name}' lost the connection during '{name}', so the call was "
