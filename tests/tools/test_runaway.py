@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 import structlog
 
 from agentcore._redact import register_secret
+from agentcore.agent import Agent
+from agentcore.config.loader import load_config_from_dict
 from agentcore.messages import ToolCall
 from agentcore.tools.decorator import LocalTool, tool
 from agentcore.tools.local import LocalToolSource
 from agentcore.tools.manager import UnifiedToolManager
+from tests.fakes import FakeOpenAI
 
 GUARD = 20  # seconds: a hang guard, never a timing assertion
 _never = threading.Event()  # never set: a sync tool waiting on it never returns on its own
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_stuck_threads() -> Iterator[None]:
+    yield
+    _never.set()  # the abandoned threads may end now that every test is done
 
 
 def call(name: str, call_id: str = "c1", arguments: str = "{}") -> ToolCall:
@@ -169,10 +182,14 @@ async def test_a_secret_in_a_tool_error_is_masked_and_logged_as_one_line() -> No
         raise RuntimeError(f"auth failed with key {secret}\nsecond line of detail")
 
     manager = await manager_with(leaky)
+    saved = structlog.get_config()
+    # Debug level, whatever earlier tests configured: the traceback is logged only there.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
     try:
         with structlog.testing.capture_logs() as logs:
             result = await manager.execute(call("leaky"))
     finally:
+        structlog.configure(**saved)
         await manager.close()
     assert result.is_error and secret not in result.text and "auth failed with key ***" in result.text
     failed = [e for e in logs if e["event"] == "tool failed"]
@@ -219,3 +236,34 @@ async def test_concurrent_starts_share_one_start_up() -> None:
     await manager.start()  # after close, a new start-up
     assert starts == 2
     await manager.close()
+
+
+async def test_sqlite_session_resumes_promptly_after_many_runaway_calls(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    # More stuck calls than the default executor has threads: the database layer must not notice.
+    fake_openai.reply_tool_calls([("stuck", {}) for _ in range(10)])
+    fake_openai.reply_text("gave up")
+    fake_openai.reply_text("resumed")
+    config = load_config_from_dict(
+        {
+            "llm": {
+                "provider": "openai",
+                "model": "gpt-4o-mini",
+                "apiKey": "sk-test-0123456789abcdef",
+                "baseURL": fake_openai.url + "/v1",
+            },
+            "localTools": [],
+            "toolTimeout": 0.3,
+            "storage": {"url": f"sqlite:///{tmp_path / 'sessions.db'}"},
+        },
+        base_dir=tmp_path,
+    )
+    async with Agent(config, tools=[stuck]) as agent:
+        first = await asyncio.wait_for(agent.run("go", session="s"), GUARD)
+        assert first.text == "gave up" and all("timed out" in c.result for c in first.tool_calls)
+        started = time.monotonic()
+        second = await asyncio.wait_for(agent.run("again", session="s"), GUARD)
+        resumed_in = time.monotonic() - started
+    assert second.text == "resumed"
+    assert resumed_in < 5, resumed_in  # it used to wait for a free default-executor thread: forever

@@ -68,7 +68,11 @@ def test_run_exits_promptly_after_a_runaway_tool_and_the_session_resumes(
 ) -> None:
     config, env = setup(tmp_path, fake_openai.url, {"runaway.py": TOOLS})
     fake_openai.reply_text("warm")
-    _, baseline = run(config, env, "--session", "warmup", "hello")  # start-up cost on this machine
+    fake_openai.reply_text("warm again")
+    # What a plain run costs on this (possibly busy) machine, measured twice to absorb noise.
+    baseline = max(
+        run(config, env, "--session", "w1", "hello")[1], run(config, env, "--session", "w2", "hi")[1]
+    )
 
     fake_openai.reply_tool_calls([("stuck", {})])
     fake_openai.reply_text("gave up on it")
