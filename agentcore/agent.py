@@ -107,6 +107,7 @@ class Agent:
             [local, *sources_from_config(config), *sources],
             default_timeout=config.tool_timeout,
             output_limit=config.tool_output_limit,
+            concurrency=config.tool_concurrency,
         )
         from agentcore.context.prompt import load_system_prompt
         from agentcore.context.sessions import build_sessions, new_session_name

@@ -281,6 +281,10 @@ class AgentConfig(_Model):
     local_tools: list[Path] = Field(default_factory=lambda: [Path("./tools")], alias="localTools")
     tool_timeout: float = Field(default=60.0, alias="toolTimeout", gt=0)
     tool_output_limit: int = Field(default=20_000, alias="toolOutputLimit", ge=100, description="characters")
+    # --- tools ---
+    tool_concurrency: int = Field(
+        default=8, alias="toolConcurrency", ge=1, le=256, description="tool calls run at once"
+    )
     mcp_servers: dict[str, McpServerConfig] = Field(
         default_factory=dict[str, McpServerConfig], alias="mcpServers"
     )
