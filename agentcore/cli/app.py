@@ -119,6 +119,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
 TOP_LEVEL_MODULES = (
     "agentcore.cli.usage_cmd",
     "agentcore.cli.trace_cmd",
+    "agentcore.cli.pricing_cmd",
 )  # modules adding top-level commands to ``app``
 
 

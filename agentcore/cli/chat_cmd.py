@@ -71,7 +71,9 @@ def chat_loop(
         import_module(module)
     agent = _make_agent(config, flags)
     print(f"agentcore chat · {agent.service.provider}/{agent.service.model} · /help for commands")
-    with asyncio.Runner() as runner:
+    from agentcore.cli._signals import TerminateAsInterrupt
+
+    with TerminateAsInterrupt() as stop, asyncio.Runner() as runner:
         state = ChatState(agent, runner)
         try:
             from agentcore.cli.slash_sessions import pick_chat_session
@@ -88,6 +90,8 @@ def chat_loop(
                     print()
                     break
                 except KeyboardInterrupt:
+                    if stop.signum:
+                        break
                     print("\n(/exit or Ctrl-D to leave)")
                     continue
                 if not line:
@@ -100,7 +104,11 @@ def chat_loop(
                     state.pending_images.clear()
                 except KeyboardInterrupt:
                     print("\n(turn cancelled)", file=sys.stderr)
+                    if stop.signum:
+                        break
                 except AgentcoreError as exc:
                     print(f"error: {redact_text(str(exc))}", file=sys.stderr)
         finally:
             runner.run(agent.close())
+    if stop.signum:
+        raise SystemExit(stop.exit_code)
