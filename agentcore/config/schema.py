@@ -202,7 +202,9 @@ class AgentConfig(_Model):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     pricing: dict[str, ModelPrice] = Field(default_factory=dict[str, ModelPrice])
     # --- accounting ---
-    name: str | None = Field(default=None, min_length=1, max_length=200, description="agent name in the call log")
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="agent name in the call log"
+    )
 
     # Set by the loader, not by users: the folder relative paths resolve against.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

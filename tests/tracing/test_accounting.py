@@ -150,7 +150,11 @@ async def test_usage_figures_table_and_json(tmp_path: Path) -> None:
     assert (sonnet["requests"], sonnet["errors"], sonnet["prompt_tokens"], sonnet["completion_tokens"]) == (
         2, 1, 14_800, 501,
     )  # fmt: skip
-    assert (sonnet["cached_tokens"], sonnet["cache_write_tokens"], sonnet["unreported_requests"]) == (2000, 6000, 0)
+    assert (sonnet["cached_tokens"], sonnet["cache_write_tokens"], sonnet["unreported_requests"]) == (
+        2000,
+        6000,
+        0,
+    )
     assert sonnet["cost_usd"] is None
     assert sonnet["cost_usd_priced"] == pytest.approx(SONNET_WRITES)
     assert sonnet["unpriced_requests"] == 1
@@ -201,7 +205,12 @@ async def test_model_totals_table_is_null_aware(tmp_path: Path) -> None:
     async with engine.connect() as conn:
         got = {r.model: r for r in (await conn.execute(select(MODEL_USAGE))).all()}
     sonnet = got["claude-sonnet-4-5"]
-    assert (sonnet.requests, sonnet.errors, sonnet.cache_write_tokens, sonnet.unpriced_requests) == (2, 1, 6000, 1)
+    assert (sonnet.requests, sonnet.errors, sonnet.cache_write_tokens, sonnet.unpriced_requests) == (
+        2,
+        1,
+        6000,
+        1,
+    )
     assert sonnet.cost_usd is None and sonnet.cost_usd_priced == pytest.approx(SONNET_WRITES)
     assert got["gemini-2.5-flash"].cost_usd == pytest.approx(GEMINI)
     assert got["llama3.2"].cost_usd == 0.0 and got["llama3.2"].unreported_requests == 1

@@ -17,8 +17,8 @@ from agentcore.storage.db import resolve_url
 from agentcore.tracing.query import usage_by
 from tests.fakes import FakeAnthropic, FakeOpenAI
 from tests.fakes._base import ErrorReply, RecordedRequest
-from tests.tracing.test_calllog import db_url, rows
 from tests.helpers import openai_config
+from tests.tracing.test_calllog import db_url, rows
 
 M = 1_000_000
 
@@ -63,7 +63,12 @@ async def test_a_retried_request_shows_the_priced_part_and_the_unpriced_attempt(
         await agent.run("hello")
         used = await agent.usage()
     failed, ok = await rows(url)
-    assert (failed.status, failed.usage_reported, failed.prompt_tokens, failed.cost_usd) == ("error", False, None, None)
+    assert (failed.status, failed.usage_reported, failed.prompt_tokens, failed.cost_usd) == (
+        "error",
+        False,
+        None,
+        None,
+    )
     expected = (60 * 0.15 + 40 * 0.075 + 20 * 0.60) / M
     assert (ok.status, ok.prompt_tokens, ok.cached_tokens, ok.total_tokens) == ("success", 100, 40, 120)
     assert ok.cost_usd == pytest.approx(expected)
@@ -117,7 +122,9 @@ async def test_a_response_without_usage_is_logged_as_unknown(fake_openai: FakeOp
     config = config_for(fake_openai.url, tmp_path, url)
     fake_openai.reply_fn(_no_usage)
     if (await _provider_usage(config)).reported:
-        pytest.skip("the OpenAI provider does not flag missing usage yet (the providers' Usage.reported change)")
+        pytest.skip(
+            "the OpenAI provider does not flag missing usage yet (the providers' Usage.reported change)"
+        )
     fake_openai.reply_fn(_no_usage)
     async with Agent(config) as agent:
         await agent.run("x")

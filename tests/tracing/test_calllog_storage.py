@@ -7,7 +7,6 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -112,7 +111,9 @@ async def test_v1_database_is_upgraded_in_place(db: Db) -> None:
     assert writer.written == 1 and db.query("SELECT COUNT(*) FROM llm_call_logs") == [(4,)]
 
 
-async def test_a_bad_row_is_lost_alone_and_spilled(db: Db, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_bad_row_is_lost_alone_and_spilled(
+    db: Db, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from agentcore.logs import ensure_logging
 
     ensure_logging()
@@ -135,7 +136,9 @@ async def test_a_bad_row_is_lost_alone_and_spilled(db: Db, tmp_path: Path, caplo
     assert db.query("SELECT COUNT(*) FROM llm_call_logs") == [(20,)]
     [(session, module)] = db.query("SELECT session_id, module FROM llm_call_logs WHERE id = ?", f"{200:032x}")
     assert len(session) == 200 and session.endswith("\u2026") and module == "nul\\x00here"
-    [(message, model)] = db.query("SELECT error_message, model FROM llm_call_logs WHERE id = ?", f"{201:032x}")
+    [(message, model)] = db.query(
+        "SELECT error_message, model FROM llm_call_logs WHERE id = ?", f"{201:032x}"
+    )
     assert message == "bad \\udcff byte" and len(model) == 200
     [record] = [json.loads(line) for line in spill.read_text().splitlines()]
     assert record["reason"] == "write_failed" and record["row"]["id"] == f"{1:032x}"
@@ -156,5 +159,3 @@ async def test_a_full_queue_leaves_a_spill_record(tmp_path: Path, caplog: pytest
     [record] = [json.loads(line) for line in spill.read_text().splitlines()]
     assert (record["reason"], record["dropped"]) == ("queue_full", 3)
     assert any("calllog.rows_dropped" in str(r.msg) for r in caplog.records)
-
-

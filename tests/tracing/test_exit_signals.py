@@ -32,7 +32,9 @@ def _rows(db: Path) -> list[tuple[str, str, int | None]]:
         ).fetchall()
 
 
-@pytest.mark.parametrize(("command", "signum"), [("run", signal.SIGTERM), ("chat", signal.SIGTERM), ("run", signal.SIGHUP)])
+@pytest.mark.parametrize(
+    ("command", "signum"), [("run", signal.SIGTERM), ("chat", signal.SIGTERM), ("run", signal.SIGHUP)]
+)
 def test_a_termination_signal_writes_the_finished_and_the_in_flight_rows(
     fake_openai: FakeOpenAI, tmp_path: Path, command: str, signum: signal.Signals
 ) -> None:
