@@ -356,8 +356,10 @@ def fit_row(kind: Kind, row: dict[str, Any]) -> dict[str, Any]:
     for name, value in row.items():
         if type(value) is not str:
             continue
-        text = clean_text(value)
         limit = limits.get(name)
+        if value.isascii() and "\x00" not in value and (limit is None or len(value) <= limit):
+            continue  # the common case, checked without copying
+        text = clean_text(value)
         if limit is not None and len(text) > limit:
             text = text[: limit - 1] + "\u2026"
         if text is not value:
