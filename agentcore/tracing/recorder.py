@@ -8,6 +8,7 @@ default recorder (``NULL_RECORDER``) does nothing, so a bare ``LLMService`` pays
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from agentcore.tracing.pricing import PriceTable
 
 log = structlog.get_logger("agentcore.llm")
+_stdlog = logging.getLogger("agentcore.llm")  # what structlog writes through (agentcore.logs)
 _perf = time.perf_counter
 _KIND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
 
@@ -228,6 +230,11 @@ class CallObserver:
         }
         # One line per call for the JSON log (INFO: filtered out at the default console level).
         # Built here, in the writer task, so the context fields are passed explicitly.
+        if _stdlog.isEnabledFor(logging.INFO):
+            self._log(row)
+        return row
+
+    def _log(self, row: dict[str, Any]) -> None:
         log.info(
             "llm.call",
             call_id=row["id"],
@@ -235,10 +242,10 @@ class CallObserver:
             session_id=row["session_id"],
             agent=row["agent"],
             module=row["module"],
-            status=status,
-            error_kind=self._kind,
-            provider=provider,
-            model=model,
+            status=row["status"],
+            error_kind=row["error_kind"],
+            provider=row["provider"],
+            model=row["model"],
             usage_reported=row["usage_reported"],
             prompt_tokens=row["prompt_tokens"],
             completion_tokens=row["completion_tokens"],
@@ -248,7 +255,6 @@ class CallObserver:
             attempt=self.attempt,
             error=row["error_message"],
         )
-        return row
 
 
 _UNREPORTED: dict[str, Any] = {

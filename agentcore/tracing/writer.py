@@ -323,18 +323,21 @@ def _describe(exc: BaseException) -> str:
     return redact_text(text)[:500]
 
 
-_limits: dict[Kind, dict[str, int]] = {}
+_text_columns: dict[Kind, tuple[tuple[str, int | None], ...]] = {}
 
 
-def _column_limits(kind: Kind) -> dict[str, int]:
-    found = _limits.get(kind)
+def _columns(kind: Kind) -> tuple[tuple[str, int | None], ...]:
+    """(name, max length or None) of the table's text columns."""
+    found = _text_columns.get(kind)
     if found is None:
+        from sqlalchemy import String
+
         from agentcore.tracing.calllog import CALLS, SPANS
 
         table = CALLS if kind == "call" else SPANS
-        found = _limits[kind] = {
-            c.name: int(length) for c in table.columns if (length := getattr(c.type, "length", None))
-        }
+        found = _text_columns[kind] = tuple(
+            (c.name, getattr(c.type, "length", None)) for c in table.columns if isinstance(c.type, String)
+        )
     return found
 
 
@@ -352,18 +355,16 @@ def clean_text(value: str) -> str:
 
 def fit_row(kind: Kind, row: dict[str, Any]) -> dict[str, Any]:
     """``row`` with every text value storable and within its column's length (truncated, marked)."""
-    limits = _column_limits(kind)
-    for name, value in row.items():
+    for name, limit in _columns(kind):
+        value = row.get(name)
         if type(value) is not str:
             continue
-        limit = limits.get(name)
         if value.isascii() and "\x00" not in value and (limit is None or len(value) <= limit):
             continue  # the common case, checked without copying
         text = clean_text(value)
         if limit is not None and len(text) > limit:
             text = text[: limit - 1] + "\u2026"
-        if text is not value:
-            row[name] = text
+        row[name] = text
     return row
 
 
