@@ -330,15 +330,20 @@ def _columns(kind: Kind) -> tuple[tuple[str, int | None], ...]:
     """(name, max length or None) of the table's text columns."""
     found = _text_columns.get(kind)
     if found is None:
-        from sqlalchemy import String
-
         from agentcore.tracing.calllog import CALLS, SPANS
 
         table = CALLS if kind == "call" else SPANS
         found = _text_columns[kind] = tuple(
-            (c.name, getattr(c.type, "length", None)) for c in table.columns if isinstance(c.type, String)
+            (c.name, getattr(c.type, "length", None)) for c in table.columns if _is_text(c.type)
         )
     return found
+
+
+def _is_text(sql_type: Any) -> bool:
+    from sqlalchemy import String
+
+    # SQLModel's AutoString decorates a String
+    return isinstance(sql_type, String) or isinstance(getattr(sql_type, "impl_instance", None), String)
 
 
 def clean_text(value: str) -> str:
