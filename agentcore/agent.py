@@ -263,13 +263,15 @@ class Agent:
         raise AssertionError("the tool loop ended without an outcome")
 
     async def usage(self, *, session: str | None = None) -> dict[str, Any]:
-        """Requests, tokens, cost and errors from the call log: of session ``session``, or of the
-        default session since this agent was created."""
+        """Requests, tokens, cost and errors from the call log: of session ``session`` (every call
+        in it), or of exactly this agent's calls. ``cost_usd`` is None unless every call is priced
+        (``cost_usd_priced`` and ``unpriced_requests`` then say what is known)."""
         from agentcore.tracing.query import totals
 
         await self.call_log.flush()
-        since = self.call_log.created_at if session is None else None
-        return await totals(self.call_log.writer.url, session_id=session, since=since)
+        if session is not None:
+            return await totals(self.call_log.writer.url, session_id=session)
+        return await totals(self.call_log.writer.url, agent_id=self.call_log.agent_id)
 
     def run_sync(
         self,

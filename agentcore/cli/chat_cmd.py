@@ -76,10 +76,11 @@ def chat_loop(
     for module in SLASH_MODULES:
         import_module(module)
     agent = _make_agent(config, flags, choice)
+    from agentcore.cli._signals import TerminateAsInterrupt
     from agentcore.cli.slash_basic import describe_client
 
     print(f"agentcore chat · {describe_client(agent.service.client)} · /help for commands")
-    with asyncio.Runner() as runner:
+    with TerminateAsInterrupt() as stop, asyncio.Runner() as runner:
         state = ChatState(agent, runner)
         try:
             from agentcore.cli.slash_sessions import pick_chat_session
@@ -96,6 +97,8 @@ def chat_loop(
                     print()
                     break
                 except KeyboardInterrupt:
+                    if stop.signum:
+                        break
                     print("\n(/exit or Ctrl-D to leave)")
                     continue
                 if not line:
@@ -108,7 +111,11 @@ def chat_loop(
                     state.pending_images.clear()
                 except KeyboardInterrupt:
                     print("\n(turn cancelled)", file=sys.stderr)
+                    if stop.signum:
+                        break
                 except AgentcoreError as exc:
                     print(f"error: {redact_text(str(exc))}", file=sys.stderr)
         finally:
             runner.run(agent.close())
+    if stop.signum:
+        raise SystemExit(stop.exit_code)

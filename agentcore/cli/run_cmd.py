@@ -56,9 +56,11 @@ def run_once(
     choice: Choice = (None, None),
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
-    with user_errors():
+    from agentcore.cli._signals import TerminateAsInterrupt
+
+    with user_errors(), TerminateAsInterrupt() as stop:
         try:
             return asyncio.run(_run(config, flags, text, json_out, image, session, cont, choice))
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")
-            return 130
+            return stop.exit_code if stop.signum else 130

@@ -271,6 +271,9 @@ class ModelPrice(_Model):
     output: float = Field(ge=0)
     cached_input: float | None = Field(default=None, alias="cachedInput", ge=0)
     reasoning: float | None = Field(default=None, ge=0)
+    # --- accounting ---
+    cache_write: float | None = Field(default=None, alias="cacheWrite", ge=0, description="5-minute cache")
+    cache_write_1h: float | None = Field(default=None, alias="cacheWrite1h", ge=0)
 
 
 class AgentConfig(_Model):
@@ -292,6 +295,11 @@ class AgentConfig(_Model):
     context: ContextConfig = Field(default_factory=ContextConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     pricing: dict[str, ModelPrice] = Field(default_factory=dict[str, ModelPrice])
+    # --- accounting ---
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="agent name in the call log"
+    )
+
     # --- profiles ---
     models: dict[str, TargetConfig] = Field(default_factory=dict[str, TargetConfig])
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict[str, ProfileConfig])

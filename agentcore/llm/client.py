@@ -14,7 +14,8 @@ from agentcore.llm.events import StreamEvent, TurnComplete
 from agentcore.llm.observer import NULL_OBSERVER, LoopObserver
 from agentcore.llm.provider import ProviderClient
 from agentcore.llm.request import LLMRequest
-from agentcore.llm.retry import RetryPolicy
+from agentcore.llm.retry import RetryPolicy, partial_usage
+from agentcore.llm.route import RouteInfo
 
 log = structlog.get_logger("agentcore.llm")
 
@@ -73,6 +74,7 @@ class RetryingClient:
     def __init__(self, target: ProviderClient, policy: RetryPolicy | None = None) -> None:
         self.target = target
         self.retry_policy = policy if policy is not None else RetryPolicy.from_config(target.config)
+        self._route: RouteInfo | None = None  # built on the first attempt (it needs the SDK client)
 
     @property
     def provider(self) -> str:
@@ -111,7 +113,11 @@ class RetryingClient:
         while True:
             attempt += 1
             started = False
-            obs = observer.attempt(target, request, attempt)  # one call-log row per attempt
+            route = self._route
+            if route is None:
+                name = f"{target.provider}/{target.model}"
+                route = self._route = RouteInfo(None, name, False, target.base_url_host())
+            obs = observer.attempt(target, request, attempt, route=route)  # one call-log row per attempt
             try:
                 async for event in target.round_trip(request):
                     started = True
@@ -120,8 +126,8 @@ class RetryingClient:
                 obs.ok()
                 return
             except Exception as exc:
-                obs.error(exc)
                 failure = target.classify(exc)
+                obs.error(exc, partial_usage(exc), failure.kind if failure is not None else None)
                 if failure is None:
                     raise
                 if started:

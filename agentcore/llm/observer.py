@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from agentcore.llm.request import LLMRequest
     from agentcore.llm.route import RouteInfo
-    from agentcore.messages import InternalMessage, ToolCall
+    from agentcore.messages import InternalMessage, ToolCall, Usage
 
 
 class Target(Protocol):
@@ -33,7 +33,7 @@ class AttemptObserver(Protocol):
 
     def ok(self) -> None: ...
 
-    def error(self, exc: BaseException) -> None: ...
+    def error(self, exc: BaseException, usage: Usage | None = None, kind: str | None = None) -> None: ...
 
     def close(self) -> None: ...
 
@@ -63,7 +63,7 @@ class _NullAttempt:
     def ok(self) -> None:
         """Nothing to record."""
 
-    def error(self, exc: BaseException) -> None:
+    def error(self, exc: BaseException, usage: Usage | None = None, kind: str | None = None) -> None:
         """Nothing to record."""
 
     def close(self) -> None:

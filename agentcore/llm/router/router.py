@@ -21,7 +21,7 @@ from agentcore.llm.events import StreamEvent, TurnComplete
 from agentcore.llm.observer import NULL_OBSERVER, LoopObserver
 from agentcore.llm.provider import ProviderClient
 from agentcore.llm.request import LLMRequest
-from agentcore.llm.retry import Failure, RetryPolicy
+from agentcore.llm.retry import Failure, RetryPolicy, partial_usage
 from agentcore.llm.route import RouteInfo
 from agentcore.llm.router.state import LocalState, RouterState
 from agentcore.llm.router.strategies import pick
@@ -214,8 +214,8 @@ class Router:
                 obs.ok()
                 return
             except Exception as exc:
-                obs.error(exc)
                 failure = client.classify(exc)
+                obs.error(exc, partial_usage(exc), failure.kind if failure is not None else None)
                 if failure is None:
                     raise
                 if started:
