@@ -141,3 +141,17 @@ def describe(exc: BaseException) -> ErrorInfo:
     from agentcore._redact import redact_text
 
     return ErrorInfo(type(exc).__name__, redact_text(str(exc)).splitlines()[0] if str(exc) else "")
+
+
+class SessionBusy(StorageError):
+    """Another turn (in this process or another) holds the session and the lock was not granted."""
+
+    def __init__(self, session: str, reason: str) -> None:
+        self.session = session
+        super().__init__(f"session '{session}' is busy: {reason}")
+
+
+class SessionNameInvalid(StorageError):
+    """A session name that cannot be stored (too long, empty, NUL or undecodable bytes)."""
+
+    exit_code = 2

@@ -50,6 +50,8 @@ def _switch(state: ChatState, name: str, *, create: bool) -> None:
         print(f"a session named '{name}' already exists (/session switch {name})")
         return
     ctx = agent.session(name, kind="chat")
+    if create:  # named on purpose: listed (and resumable) before its first message
+        state.runner.run(agent.sessions.create(name, kind="chat"))
     state.runner.run(ctx.load())
     state.session = name
     verb = "resumed" if exists else "started"

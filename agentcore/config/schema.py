@@ -85,6 +85,10 @@ class LLMConfig(_Model):
     azure: AzureConfig | None = None
     qwen_options: QwenOptions | None = Field(default=None, alias="qwenOptions")
     aws: AwsConfig | None = None
+    # --- sessions / images ---
+    max_image_bytes: int = Field(
+        default=20_000_000, alias="maxImageBytes", ge=1, description="largest image accepted, in bytes"
+    )
 
 
 class PromptFile(_Model):
@@ -164,6 +168,11 @@ class ContextConfig(_Model):
     max_tokens: int | None = Field(default=None, alias="maxTokens", ge=256)
     reserve_output: int | None = Field(default=None, alias="reserveOutput", ge=0)
     compression: CompressionConfig = Field(default_factory=CompressionConfig)
+    # --- sessions ---
+    session_lock_mode: Literal["wait", "fail"] = Field(default="wait", alias="sessionLockMode")
+    session_lock_timeout: float = Field(
+        default=300.0, alias="sessionLockTimeout", gt=0, le=86_400, description="seconds"
+    )
 
 
 class LoggingConfig(_Model):

@@ -154,7 +154,7 @@ class LLMService(ABC):
                 f"{self.provider} model '{self.model}' does not accept images "
                 "(set llm.supportsImages: true if it does)"
             )
-        return InternalMessage.user(text, (load_image(image),))
+        return InternalMessage.user(text, (load_image(image, max_bytes=self.config.max_image_bytes),))
 
     def _accepts_images(self) -> bool:
         if self.config.supports_images is not None:
@@ -224,6 +224,21 @@ class LLMService(ABC):
         return LLMRequest(shrunk, context.request_system(), request.tools, request.stream)
 
     async def run_loop(
+        self, context: ContextManager, message: InternalMessage, *, stream: bool
+    ) -> AsyncIterator[StreamEvent]:
+        """The bounded tool loop, holding the session for the turn (``context.turn()``); the final
+        event comes after the session is released, so the caller's next turn never waits for it."""
+        final: StreamEvent | None = None
+        async with context.turn():
+            async for event in self._turn_loop(context, message, stream=stream):
+                if isinstance(event, FinalAnswer | LimitReached):
+                    final = event
+                else:
+                    yield event
+        if final is not None:
+            yield final
+
+    async def _turn_loop(
         self, context: ContextManager, message: InternalMessage, *, stream: bool
     ) -> AsyncIterator[StreamEvent]:
         """The bounded tool loop: ask, run the requested tools, repeat until an answer or the limit."""
