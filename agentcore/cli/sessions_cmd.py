@@ -231,7 +231,10 @@ def delete(
     else:
         for n, ok in result.items():
             shown = printable(n)
-            print(f"deleted {shown}" if ok else f"no session named '{shown}'", file=sys.stdout if ok else sys.stderr)
+            print(
+                f"deleted {shown}" if ok else f"no session named '{shown}'",
+                file=sys.stdout if ok else sys.stderr,
+            )
     if not all(result.values()):
         raise typer.Exit(1)
 
@@ -276,10 +279,10 @@ def parse_age(text: str) -> timedelta:
     value = text.strip().lower()
     unit = value[-1:] if value[-1:] in _UNITS else ""
     try:
-        amount = float(value[: -1] if unit else value)
+        amount = float(value[:-1] if unit else value)
     except ValueError:
         amount = -1.0
-    if not unit or amount < 0 or amount != amount or amount > 1e6:
+    if not unit or not 0 <= amount <= 1e6:  # also refuses nan
         raise typer.BadParameter(f"'{text}' is not an age: use a number and a unit, e.g. 30d, 12h, 90m, 2w")
     return timedelta(seconds=amount * _UNITS[unit])
 

@@ -41,8 +41,12 @@ class SessionRow(SQLModel, table=True):
     kind: str = Field(default="api", max_length=16, index=True)
     next_seq: int = 1
     message_count: int = 0
-    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 class MessageRow(SQLModel, table=True):
@@ -63,7 +67,9 @@ class MessageRow(SQLModel, table=True):
     is_error: bool = False
     tokens: int | None = None
     tokenizer: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 class SummaryRow(SQLModel, table=True):
@@ -78,7 +84,9 @@ class SummaryRow(SQLModel, table=True):
     upto_seq: int
     text: str = Field(sa_column=Column(Text, nullable=False))
     tokens: int = 0
-    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 class BlobRow(SQLModel, table=True):
@@ -90,7 +98,9 @@ class BlobRow(SQLModel, table=True):
     media_type: str = Field(max_length=100)
     size: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime = Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 S: Any = getattr(SessionRow, "__table__")  # noqa: B009 (sqlmodel leaves it untyped)

@@ -20,7 +20,7 @@ import asyncio
 import bisect
 import contextlib
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -211,13 +211,13 @@ class ContextManager:
     # ---- turns ----------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self) -> AsyncGenerator[None]:
         """Hold this session for one turn (user message to final answer).
 
         Waits for (or, with ``context.sessionLockMode: fail``, refuses with ``SessionBusy``) any
         turn in progress on the same session, in this process or another; then brings the history
-        up to date. Re-entrant within one task. A first turn that fails before any assistant message
-        was stored leaves no session behind.
+        up to date. Re-entrant within one task. A first turn that fails with an error before any
+        assistant message was stored leaves no session behind (a cancelled one keeps its message).
         """
         task = asyncio.current_task()
         if task is not None and self._turn_owner is task:
@@ -230,7 +230,9 @@ class ContextManager:
                 first = self.store is not None and not self._messages
                 try:
                     yield
-                except (Exception, asyncio.CancelledError):
+                except Exception:
+                    # Errors only: a cancelled turn (Ctrl-C in chat) keeps its user message, and
+                    # the conversation goes on from it.
                     if first:
                         await self._drop_failed_first_turn()
                     raise
@@ -487,7 +489,7 @@ class ContextManager:
 
 
 @contextlib.asynccontextmanager
-async def _in_memory_hold(lock: asyncio.Lock, name: str, settings: LockSettings) -> AsyncIterator[None]:
+async def _in_memory_hold(lock: asyncio.Lock, name: str, settings: LockSettings) -> AsyncGenerator[None]:
     from agentcore.errors import SessionBusy
 
     if settings.mode == "fail" and lock.locked():

@@ -21,7 +21,15 @@ from sqlalchemy import bindparam, delete, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from agentcore.context import _store_sqlite as lite
-from agentcore.context._store_codec import LOAD_COLUMNS, Blob, blob_keys, mask, message, message_row, row_values
+from agentcore.context._store_codec import (
+    LOAD_COLUMNS,
+    Blob,
+    blob_keys,
+    mask,
+    message,
+    message_row,
+    row_values,
+)
 from agentcore.context._store_tables import INSERT_BLOB, NAME_MAX, B, M, S, Y, now
 from agentcore.errors import SessionNameInvalid, StorageError
 from agentcore.messages import InternalMessage
@@ -214,7 +222,9 @@ class SessionStore:
         engine = await self.engine()
         if self._writer is not None:
             try:
-                rows, srow, blobs = await asyncio.to_thread(lite.load, self._writer.path, session_id, since_seq)
+                rows, srow, blobs = await asyncio.to_thread(
+                    lite.load, self._writer.path, session_id, since_seq
+                )
             except Exception as exc:
                 raise self._error("load a session", exc) from None
             summary = Summary(srow[0], srow[1], srow[2], srow[3]) if srow else None
@@ -237,7 +247,9 @@ class SessionStore:
                 keys = sorted({k for r in rows for k in blob_keys(r[2], r[3])})
                 blobs: dict[str, tuple[str, bytes]] = {}
                 if keys:
-                    found = await conn.execute(select(B.c.sha256, B.c.media_type, B.c.data).where(B.c.sha256.in_(keys)))
+                    found = await conn.execute(
+                        select(B.c.sha256, B.c.media_type, B.c.data).where(B.c.sha256.in_(keys))
+                    )
                     blobs = {r[0]: (r[1], bytes(r[2])) for r in found}
         except Exception as exc:
             raise self._error("load a session", exc) from None
@@ -312,7 +324,8 @@ class SessionStore:
             ]
             for key, media_type, data in blobs:
                 await conn.execute(
-                    text(INSERT_BLOB), {"sha": key, "mt": media_type, "size": len(data), "data": data, "at": stamp}
+                    text(INSERT_BLOB),
+                    {"sha": key, "mt": media_type, "size": len(data), "data": data, "at": stamp},
                 )
             await conn.execute(_INSERT_MESSAGES, values)
         return first
@@ -348,7 +361,9 @@ class SessionStore:
         try:
             async with engine.begin() as conn:
                 await self._delete_content(conn, [session_id], rows=False)
-                await conn.execute(update(S).where(S.c.id == session_id).values(message_count=0, updated_at=now()))
+                await conn.execute(
+                    update(S).where(S.c.id == session_id).values(message_count=0, updated_at=now())
+                )
         except Exception as exc:
             raise self._error("reset a session", exc) from None
 
@@ -402,7 +417,9 @@ class SessionStore:
         if info is None:
             raise StorageError(f"no session named '{old}' (agentcore sessions list shows them)")
         if await self.find(new) is not None:
-            raise StorageError(f"a session named '{new}' already exists; pick another name or delete it first")
+            raise StorageError(
+                f"a session named '{new}' already exists; pick another name or delete it first"
+            )
         engine = await self.engine()
         try:
             async with engine.begin() as conn:

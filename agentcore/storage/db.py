@@ -158,9 +158,7 @@ async def open_database(url: str) -> AsyncEngine:
             # Two processes starting on a new database race to create the tables: the loser
             # sees them on its next attempt.
             if attempt == 2:
-                raise StorageError(
-                    f"cannot open the database {mask_url(url)}: {db_error(exc)}"
-                ) from None
+                raise StorageError(f"cannot open the database {mask_url(url)}: {db_error(exc)}") from None
             await asyncio.sleep(0.05 * (attempt + 1))
     for name, version, _ in pending:
         _ready[(url, loop_id, name)] = version

@@ -24,7 +24,7 @@ import contextlib
 import hashlib
 import os
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -52,7 +52,7 @@ _pg: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _PgLocks]] =
 @contextlib.asynccontextmanager
 async def session_lock(
     url: str, sqlite_path: str | None, name: str, *, mode: LockMode = "wait", timeout: float = 300.0
-) -> AsyncIterator[None]:
+) -> AsyncGenerator[None]:
     """Hold session ``name`` of database ``url`` for one turn (see the module doc)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -104,7 +104,7 @@ async def _poll(
 @contextlib.asynccontextmanager
 async def _cross_process(
     url: str, sqlite_path: str | None, name: str, mode: LockMode, deadline: float, timeout: float
-) -> AsyncIterator[None]:
+) -> AsyncGenerator[None]:
     if url.startswith("postgresql"):
         locks = _pg.setdefault(asyncio.get_running_loop(), {}).get(url)
         if locks is None:

@@ -59,7 +59,7 @@ async def test_an_over_long_session_name_is_refused_before_anything_is_sent(
     db: Db, fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
     async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
-        with pytest.raises(SessionNameInvalid, match="too long .201 characters, at most 200"):
+        with pytest.raises(SessionNameInvalid, match=r"too long \(201 characters, at most 200\)"):
             await agent.run("hello", session="n" * 201)
         with pytest.raises(SessionNameInvalid, match="NUL"):
             await agent.run("hello", session="a\x00b")
@@ -95,11 +95,11 @@ async def test_a_file_that_is_not_an_image_or_too_big_is_refused_before_sending(
     big.write_bytes(PNG + b"\x00" * 2_000)
     url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
     async with agent_on(url, fake_openai.url, tmp_path, llm={"maxImageBytes": 1_000}) as agent:
-        with pytest.raises(CapabilityError, match="notes.png is not an image .PNG, JPEG, GIF or WebP"):
+        with pytest.raises(CapabilityError, match=r"notes\.png is not an image \(PNG, JPEG, GIF or WebP"):
             await agent.run("what is this?", image=str(text_file))
         with pytest.raises(CapabilityError, match="not an image"):
             await agent.run("and this?", image=b"%PDF-1.7 ...")
-        with pytest.raises(CapabilityError, match="over the 0.001 MB limit .llm.maxImageBytes"):
+        with pytest.raises(CapabilityError, match=r"over the 0\.001 MB limit \(llm\.maxImageBytes"):
             await agent.run("and this?", image=str(big))
     assert fake_openai.requests == []
 
@@ -132,10 +132,7 @@ async def test_a_v1_database_is_upgraded_in_place_and_its_images_move_to_blobs(
         db.query(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"')
     for statement in _V1_DDL:
         db.query(statement.format(serial=serial))
-    db.query(
-        "INSERT INTO agentcore_sessions VALUES ('sid1', 'old', 'chat', 4, 3, "
-        f"'{stamp}', '{stamp}')"
-    )
+    db.query(f"INSERT INTO agentcore_sessions VALUES ('sid1', 'old', 'chat', 4, 3, '{stamp}', '{stamp}')")
     parts = json.dumps([{"type": "text", "text": "look"},
                         {"type": "image", "media_type": "image/png", "data": base64.b64encode(PNG).decode()}])  # fmt: skip
     for seq, role, kind, content in ((1, "user", "parts", parts), (2, "assistant", "text", "a PNG"),
@@ -154,8 +151,15 @@ async def test_a_v1_database_is_upgraded_in_place_and_its_images_move_to_blobs(
     stored = [r[3] for r in db.rows("old") if r[2] == "user"][:2]
     assert all('"blob"' in c and '"data"' not in c for c in stored)
     sent = fake_openai.requests[0].json["messages"]
-    images = [p for m in sent if isinstance(m["content"], list) for p in m["content"] if p["type"] == "image_url"]
-    assert [i["image_url"]["url"] for i in images] == [f"data:image/png;base64,{base64.b64encode(PNG).decode()}"] * 2
+    images = [
+        p for m in sent if isinstance(m["content"], list) for p in m["content"] if p["type"] == "image_url"
+    ]
+    assert [i["image_url"]["url"] for i in images] == [
+        f"data:image/png;base64,{base64.b64encode(PNG).decode()}"
+    ] * 2
     store = SessionStore(db.url)
     info = await store.find("old")
-    assert info is not None and [m.role for m in (await store.load(info.id)).messages][-2:] == ["user", "assistant"]
+    assert info is not None and [m.role for m in (await store.load(info.id)).messages][-2:] == [
+        "user",
+        "assistant",
+    ]

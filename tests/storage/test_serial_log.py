@@ -147,7 +147,9 @@ _WORKER = textwrap.dedent(
 )
 
 
-def test_four_processes_on_one_session_stay_a_serial_log(db: Db, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+def test_four_processes_on_one_session_stay_a_serial_log(
+    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
     model = ValidatingModel()
     fake_openai.set_default(model)
     script = tmp_path / "worker.py"
@@ -175,7 +177,9 @@ def test_four_processes_on_one_session_stay_a_serial_log(db: Db, fake_openai: Fa
     assert sizes == sorted([4 * t + 1 for t in range(12)] + [4 * t + 3 for t in range(12)])
 
 
-async def test_fail_mode_refuses_a_busy_session_naming_it(db: Db, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+async def test_fail_mode_refuses_a_busy_session_naming_it(
+    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
     started = asyncio.Event()
     release = asyncio.Event()
 
@@ -229,7 +233,10 @@ async def test_a_turn_waits_for_another_holder_and_gives_up_after_the_timeout(
         assert await asyncio.to_thread(held.wait, 30)
         for mode, timeout in (("fail", 300), ("wait", 0.3)):
             config = agent_on(
-                db.url, fake_openai.url, tmp_path, context={"sessionLockMode": mode, "sessionLockTimeout": timeout}
+                db.url,
+                fake_openai.url,
+                tmp_path,
+                context={"sessionLockMode": mode, "sessionLockTimeout": timeout},
             ).config
             async with Agent(config) as agent:
                 with pytest.raises(SessionBusy, match="'held'"):

@@ -10,8 +10,8 @@ from agentcore.context.store import SessionStore
 from agentcore.messages import InternalMessage
 from tests.cli.test_run_cli import run_cli
 from tests.fakes import ErrorReply, FakeOpenAI
-from tests.storage.conftest import Db
 from tests.helpers import write_config
+from tests.storage.conftest import Db
 
 
 def _config(tmp_path: Path, fake: FakeOpenAI) -> Path:
@@ -23,9 +23,13 @@ def _config(tmp_path: Path, fake: FakeOpenAI) -> Path:
 
 def _age(db: Db, name: str, days: int) -> None:
     if db.kind == "sqlite":
-        db.query(f"UPDATE agentcore_sessions SET updated_at = datetime('now', '-{days} days') WHERE name = ?", name)
+        db.query(
+            f"UPDATE agentcore_sessions SET updated_at = datetime('now', '-{days} days') WHERE name = ?", name
+        )
     else:
-        db.query(f"UPDATE agentcore_sessions SET updated_at = now() - interval '{days} days' WHERE name = ?", name)
+        db.query(
+            f"UPDATE agentcore_sessions SET updated_at = now() - interval '{days} days' WHERE name = ?", name
+        )
 
 
 async def test_prune_deletes_old_and_empty_sessions_only(db: Db) -> None:
@@ -66,7 +70,9 @@ def test_prune_cli_and_failed_runs_leave_nothing_to_prune(fake_openai: FakeOpenA
     assert nothing.returncode == 2 and "--older-than" in nothing.stderr
 
 
-def test_session_names_and_content_never_reach_the_terminal_raw(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+def test_session_names_and_content_never_reach_the_terminal_raw(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
     cfg = str(_config(tmp_path, fake_openai))
     evil = "x\x1b]0;pwned\x07\x1b[31mred"
     fake_openai.reply_text("\x1b[2Jcleared")
@@ -77,4 +83,6 @@ def test_session_names_and_content_never_reach_the_terminal_raw(fake_openai: Fak
         assert "\x1b" not in out and "\x07" not in out
     assert "x\\x1b]0;pwned\\x07\\x1b[31mred" in listed.stdout
     assert "\\x1b[2Jcleared" in shown.stdout
-    assert json.loads(run_cli("sessions", "list", "-c", cfg, "--json").stdout)[0]["name"] == evil  # data stays exact
+    assert (
+        json.loads(run_cli("sessions", "list", "-c", cfg, "--json").stdout)[0]["name"] == evil
+    )  # data stays exact
