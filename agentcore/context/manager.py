@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 import structlog
 
 from agentcore.context import compression, prompt
+from agentcore.context._turn import LockSettings, in_memory_hold, transcript
 from agentcore.context.repair import repair
 from agentcore.context.tokens import TokenCounter, encoding
 from agentcore.context.windows import ContextWindow
 from agentcore.messages import InternalMessage
-from agentcore.storage.locks import LockMode
 from agentcore.tools.base import ToolSpec
 
 if TYPE_CHECKING:
@@ -59,14 +59,6 @@ class CompressionSettings:
     threshold: float = 0.85
     keep_first: int = 2
     keep_last: int = 8
-
-
-@dataclass(frozen=True, slots=True)
-class LockSettings:
-    """``context.sessionLockMode`` / ``context.sessionLockTimeout``."""
-
-    mode: LockMode = "wait"
-    timeout: float = 300.0
 
 
 class ContextManager:
@@ -245,7 +237,7 @@ class ContextManager:
             lock = self._memory_locks.get(loop)
             if lock is None:
                 lock = self._memory_locks[loop] = asyncio.Lock()
-            return _in_memory_hold(lock, self.name or "(in memory)", self.lock)
+            return in_memory_hold(lock, self.name or "(in memory)", self.lock)
         from agentcore.storage.locks import session_lock
 
         return session_lock(
@@ -426,7 +418,7 @@ class ContextManager:
             # Incremental: the previous summary plus what was dropped since.
             earlier = old.text
             span = [m for m in span if m.cache.get("seq", 0) >= old.upto_seq]
-        text = _transcript(span, limit_chars=max(4_000, (self.window.budget if self.window else 32_000) * 2))
+        text = transcript(span, limit_chars=max(4_000, (self.window.budget if self.window else 32_000) * 2))
         request = (
             (f"Earlier summary:\n{earlier}\n\n" if earlier else "")
             + f"Conversation excerpt:\n{text}\n\nWrite the summary in at most {max(50, int(max_tokens * 0.6))} words."
@@ -486,37 +478,3 @@ class ContextManager:
                 await self._ensure_encoder()
             self._system_count = (self._rendered_system, self.counter.system(self._rendered_system))
         return self._tools_tokens + self._system_count[1]
-
-
-@contextlib.asynccontextmanager
-async def _in_memory_hold(lock: asyncio.Lock, name: str, settings: LockSettings) -> AsyncGenerator[None]:
-    from agentcore.errors import SessionBusy
-
-    if settings.mode == "fail" and lock.locked():
-        raise SessionBusy(name, "another turn is running (context.sessionLockMode: fail)")
-    try:
-        async with asyncio.timeout(settings.timeout):
-            await lock.acquire()
-    except TimeoutError:
-        raise SessionBusy(name, f"another turn still holds it after {settings.timeout:g} s") from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _transcript(messages: Sequence[InternalMessage], *, limit_chars: int) -> str:
-    """A plain-text rendering of ``messages`` for the summariser (the newest part when too long)."""
-    lines: list[str] = []
-    for msg in messages:
-        if msg.role == "tool":
-            lines.append(f"[tool result {msg.name}]: {msg.text[:2_000]}")
-        elif msg.tool_calls:
-            calls = ", ".join(f"{c.name}({c.arguments[:500]})" for c in msg.tool_calls)
-            lines.append(
-                f"assistant: {msg.text}\n[called {calls}]" if msg.text else f"[assistant called {calls}]"
-            )
-        else:
-            lines.append(f"{msg.role}: {msg.text}")
-    text = "\n".join(lines)
-    return text if len(text) <= limit_chars else "[...]\n" + text[-limit_chars:]
