@@ -201,7 +201,7 @@ def load_image(source: str | bytes | ImagePart, *, max_bytes: int = MAX_IMAGE_BY
         if len(payload) * 3 // 4 > max_bytes:
             raise CapabilityError(_too_big("the data: URL image", len(payload) * 3 // 4, max_bytes))
         try:
-            data = base64.b64decode(payload, validate=True)
+            data = base64.b64decode(payload)
         except ValueError:
             raise CapabilityError("the data: URL image is not valid base64") from None
         return ImagePart(data=data, media_type=_checked(data, "the data: URL image", max_bytes))

@@ -13,7 +13,7 @@ import typer
 from agentcore.cli._common import fail, user_errors
 
 if TYPE_CHECKING:
-    from agentcore.context.store import SessionStore
+    from agentcore.context.store import SessionInfo, SessionStore
     from agentcore.messages import InternalMessage
 
 T = TypeVar("T")
@@ -220,7 +220,12 @@ def delete(
     """Delete sessions with all their messages."""
 
     async def work(store: SessionStore) -> dict[str, bool]:
-        return {n: await store.delete(n) for n in names}
+        deleted = {n: await store.delete(n) for n in names}
+        if store.sqlite_path is not None:
+            from agentcore.storage.locks import remove_lock_files
+
+            remove_lock_files(store.sqlite_path, [n for n, ok in deleted.items() if ok])
+        return deleted
 
     result = _run(config, db, work)
     if json_out:
@@ -302,13 +307,16 @@ def prune(
     if older_than is None and not empty:
         fail("say what to prune: --older-than AGE (e.g. 30d) and/or --empty", 2)
     age = parse_age(older_than) if older_than is not None else None
-    pruned = _run(config, db, lambda store: store.prune(older_than=age, empty=empty, dry_run=dry_run))
-    if not dry_run and pruned:
-        from agentcore.storage.locks import remove_lock_files
 
-        path = _store(config, db).sqlite_path
-        if path is not None:
-            remove_lock_files(path, [s.name for s in pruned])
+    async def work(store: SessionStore) -> list[SessionInfo]:
+        pruned = await store.prune(older_than=age, empty=empty, dry_run=dry_run)
+        if not dry_run and store.sqlite_path is not None:
+            from agentcore.storage.locks import remove_lock_files
+
+            remove_lock_files(store.sqlite_path, [s.name for s in pruned])
+        return pruned
+
+    pruned = _run(config, db, work)
     if json_out:
         import json
 
