@@ -162,3 +162,17 @@ class AllTargetsFailed(ProviderError):
 
 class IncompleteResponseError(ProviderError):
     """The provider's response ended before it was complete (a stream without its finish, a cut body)."""
+
+
+class SessionBusy(StorageError):
+    """Another turn (in this process or another) holds the session and the lock was not granted."""
+
+    def __init__(self, session: str, reason: str) -> None:
+        self.session = session
+        super().__init__(f"session '{session}' is busy: {reason}")
+
+
+class SessionNameInvalid(StorageError):
+    """A session name that cannot be stored (too long, empty, NUL or undecodable bytes)."""
+
+    exit_code = 2

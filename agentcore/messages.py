@@ -7,7 +7,6 @@ and the token counter cache their work per message (``InternalMessage.cache``).
 from __future__ import annotations
 
 import base64
-import mimetypes
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -174,37 +173,77 @@ class InternalMessage:
         return InternalMessage("tool", content, tool_call_id=call.id, name=call.name, is_error=is_error)
 
 
-def load_image(source: str | bytes | ImagePart) -> ImagePart:
-    """An ImagePart from a file path, raw bytes or an http(s)/data URL."""
+MAX_IMAGE_BYTES = 20_000_000  # llm.maxImageBytes default
+_IMAGE_TYPES = "PNG, JPEG, GIF or WebP"
+
+
+def load_image(source: str | bytes | ImagePart, *, max_bytes: int = MAX_IMAGE_BYTES) -> ImagePart:
+    """An ImagePart from a file path, raw bytes or an http(s)/data URL.
+
+    Inline bytes must be a PNG, JPEG, GIF or WebP image (checked by content, whatever the file name
+    or declared type says) of at most ``max_bytes``; anything else is a ``CapabilityError`` before
+    a byte is sent or stored. A file is measured before it is read.
+    """
     from pathlib import Path
 
     from agentcore.errors import CapabilityError
 
     if isinstance(source, ImagePart):
-        return source
+        if source.data is None:
+            return source
+        return ImagePart(data=source.data, media_type=_checked(source.data, "the image", max_bytes))
     if isinstance(source, bytes):
-        return ImagePart(data=source, media_type=_sniff_media_type(source))
+        return ImagePart(data=source, media_type=_checked(source, "the image bytes", max_bytes))
     if source.startswith(("http://", "https://")):
         return ImagePart(url=source)
     if source.startswith("data:"):
-        header, _, payload = source.partition(",")
-        media_type = header[5:].split(";")[0] or "image/png"
-        return ImagePart(data=base64.b64decode(payload), media_type=media_type)
+        _, _, payload = source.partition(",")
+        if len(payload) * 3 // 4 > max_bytes:
+            raise CapabilityError(_too_big("the data: URL image", len(payload) * 3 // 4, max_bytes))
+        try:
+            data = base64.b64decode(payload)
+        except ValueError:
+            raise CapabilityError("the data: URL image is not valid base64") from None
+        return ImagePart(data=data, media_type=_checked(data, "the data: URL image", max_bytes))
     path = Path(source).expanduser()
     if not path.is_file():
         raise CapabilityError(f"image file not found: {path}")
-    data = path.read_bytes()
-    guessed = mimetypes.guess_type(path.name)[0]
-    return ImagePart(data=data, media_type=guessed or _sniff_media_type(data))
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise CapabilityError(_too_big(f"image file {path}", size, max_bytes))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CapabilityError(f"cannot read image file {path}: {exc.strerror}") from None
+    return ImagePart(data=data, media_type=_checked(data, f"image file {path}", max_bytes))
 
 
-def _sniff_media_type(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
+def _too_big(what: str, size: int, limit: int) -> str:
+    return (
+        f"{what} is {size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit "
+        "(llm.maxImageBytes; scale the image down or raise the limit)"
+    )
+
+
+def _checked(data: bytes, what: str, max_bytes: int) -> str:
+    """The media type of ``data`` read from its content; an error when it is no image or too big."""
+    from agentcore.errors import CapabilityError
+
+    if len(data) > max_bytes:
+        raise CapabilityError(_too_big(what, len(data), max_bytes))
+    media_type = _sniff_media_type(data)
+    if media_type is None:
+        raise CapabilityError(f"{what} is not an image ({_IMAGE_TYPES} expected)")
+    return media_type
+
+
+def _sniff_media_type(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
-    if data.startswith(b"\xff\xd8"):
+    if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if data.startswith((b"GIF87a", b"GIF89a")):
         return "image/gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
-    return "application/octet-stream"
+    return None

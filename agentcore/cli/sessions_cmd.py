@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -12,7 +13,7 @@ import typer
 from agentcore.cli._common import fail, user_errors
 
 if TYPE_CHECKING:
-    from agentcore.context.store import SessionStore
+    from agentcore.context.store import SessionInfo, SessionStore
     from agentcore.messages import InternalMessage
 
 T = TypeVar("T")
@@ -63,6 +64,40 @@ def _run(config: Path | None, db: str | None, work: Callable[[SessionStore], Awa
         return asyncio.run(main())
 
 
+_CONTROL = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)])
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences among them) are shown as
+    ``\\xNN`` escapes, lone surrogates as U+FFFD. Names and stored content are printed through this."""
+    if text.isprintable() and text.isascii():
+        return text
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if keep_newlines and ch in "\n\t":
+            out.append(ch)
+        elif code in _CONTROL or ch in "\u2028\u2029":
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _json(data: Any) -> str:
+    """Indented JSON, UTF-8 as is unless it holds lone surrogates (then ASCII-escaped, still lossless)."""
+    import json
+
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, indent=2)
+    return text + "\n"
+
+
 def message_data(msg: InternalMessage) -> dict[str, Any]:
     """One stored message as plain data (images as a count)."""
     out: dict[str, Any] = {"seq": msg.cache.get("seq"), "role": msg.role, "content": msg.text}
@@ -80,7 +115,7 @@ def message_data(msg: InternalMessage) -> dict[str, Any]:
 async def _history(store: SessionStore, name: str) -> tuple[dict[str, Any], list[InternalMessage]]:
     info = await store.find(name)
     if info is None:
-        fail(f"no session named '{name}' (agentcore sessions list shows them)")
+        fail(f"no session named '{printable(name)}' (agentcore sessions list shows them)")
     loaded = await store.load(info.id)
     return info.as_dict(), loaded.messages
 
@@ -102,11 +137,12 @@ def list_(
     if not sessions:
         print("no sessions yet (agentcore chat, or agentcore run --session NAME, creates one)")
         return
-    width = max(len(s.name) for s in sessions)
+    names = [printable(s.name) for s in sessions]
+    width = max(len(n) for n in names)
     print(f"{'NAME':<{width}}  {'KIND':<5} {'MESSAGES':>8}  LAST USED")
-    for s in sessions:
+    for s, name in zip(sessions, names, strict=True):
         when = s.updated_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        print(f"{s.name:<{width}}  {s.kind:<5} {s.message_count:>8}  {when}")
+        print(f"{name:<{width}}  {printable(s.kind):<5} {s.message_count:>8}  {when}")
 
 
 @sessions_app.command()
@@ -123,13 +159,11 @@ def show(
         messages = messages[-last:] if last > 0 else []
     if json_out:
         data = {"session": info, "messages": [message_data(m) for m in messages]}
-        import json
-
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(_json(data))
         return
-    print(f"session {info['name']} · {info['kind']} · {info['messages']} messages")
+    print(f"session {printable(info['name'])} · {printable(info['kind'])} · {info['messages']} messages")
     for msg in messages:
-        print(_line(msg))
+        print(printable(_line(msg), keep_newlines=True))
 
 
 def _line(msg: InternalMessage) -> str:
@@ -162,18 +196,17 @@ def export(
     info, messages = _run(config, db, lambda store: _history(store, name))
     if fmt == "json":
         data = {"session": info, "messages": [message_data(m) for m in messages]}
-        import json
-
-        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        text = _json(data)
     else:
         parts = [f"# Session {info['name']}\n"]
         for msg in messages:
             parts.append(f"## {msg.role}\n\n{_line(msg).split(': ', 1)[-1]}\n")
         text = "\n".join(parts)
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(text if fmt == "json" else printable(text, keep_newlines=True))
     else:
-        output.write_text(text, encoding="utf-8")
+        # surrogateescape: undecodable bytes a tool returned are written back as those bytes.
+        output.write_text(text, encoding="utf-8", errors="surrogateescape")
         print(f"exported {len(messages)} messages to {output}")
 
 
@@ -187,7 +220,12 @@ def delete(
     """Delete sessions with all their messages."""
 
     async def work(store: SessionStore) -> dict[str, bool]:
-        return {n: await store.delete(n) for n in names}
+        deleted = {n: await store.delete(n) for n in names}
+        if store.sqlite_path is not None:
+            from agentcore.storage.locks import remove_lock_files
+
+            remove_lock_files(store.sqlite_path, [n for n, ok in deleted.items() if ok])
+        return deleted
 
     result = _run(config, db, work)
     if json_out:
@@ -197,7 +235,11 @@ def delete(
                                      "missing": [n for n, ok in result.items() if not ok]}) + "\n")  # fmt: skip
     else:
         for n, ok in result.items():
-            print(f"deleted {n}" if ok else f"no session named '{n}'", file=sys.stdout if ok else sys.stderr)
+            shown = printable(n)
+            print(
+                f"deleted {shown}" if ok else f"no session named '{shown}'",
+                file=sys.stdout if ok else sys.stderr,
+            )
     if not all(result.values()):
         raise typer.Exit(1)
 
@@ -211,7 +253,7 @@ def rename(
 ) -> None:
     """Rename a session."""
     _run(config, db, lambda store: store.rename(old, new))
-    print(f"renamed {old} to {new}")
+    print(f"renamed {printable(old)} to {printable(new)}")
 
 
 @sessions_app.command()
@@ -230,5 +272,58 @@ def reset(
         return True
 
     if not _run(config, db, work):
-        fail(f"no session named '{name}' (agentcore sessions list shows them)")
-    print(f"session {name} emptied")
+        fail(f"no session named '{printable(name)}' (agentcore sessions list shows them)")
+    print(f"session {printable(name)} emptied")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(text: str) -> timedelta:
+    """``30d``, ``12h``, ``90m``, ``2w``, ``45s`` as a timedelta; a ``BadParameter`` otherwise."""
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in _UNITS else ""
+    try:
+        amount = float(value[:-1] if unit else value)
+    except ValueError:
+        amount = -1.0
+    if not unit or not 0 <= amount <= 1e6:  # also refuses nan
+        raise typer.BadParameter(f"'{text}' is not an age: use a number and a unit, e.g. 30d, 12h, 90m, 2w")
+    return timedelta(seconds=amount * _UNITS[unit])
+
+
+@sessions_app.command()
+def prune(
+    older_than: Annotated[
+        str | None, typer.Option("--older-than", help="delete sessions unused for this long (30d, 12h, 2w)")
+    ] = None,
+    empty: Annotated[bool, typer.Option("--empty", help="delete sessions without messages")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only show what would be deleted")] = False,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete old and/or empty sessions (either condition when both are given)."""
+    if older_than is None and not empty:
+        fail("say what to prune: --older-than AGE (e.g. 30d) and/or --empty", 2)
+    age = parse_age(older_than) if older_than is not None else None
+
+    async def work(store: SessionStore) -> list[SessionInfo]:
+        pruned = await store.prune(older_than=age, empty=empty, dry_run=dry_run)
+        if not dry_run and store.sqlite_path is not None:
+            from agentcore.storage.locks import remove_lock_files
+
+            remove_lock_files(store.sqlite_path, [s.name for s in pruned])
+        return pruned
+
+    pruned = _run(config, db, work)
+    if json_out:
+        import json
+
+        key = "would_delete" if dry_run else "deleted"
+        sys.stdout.write(json.dumps({key: [s.name for s in pruned]}) + "\n")
+        return
+    verb = "would delete" if dry_run else "deleted"
+    for s in pruned:
+        print(f"{verb} {printable(s.name)} ({s.message_count} messages)")
+    print(f"{verb} {len(pruned)} session(s)")

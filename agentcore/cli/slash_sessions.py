@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agentcore.cli._slash import ChatState, slash
+from agentcore.cli.sessions_cmd import printable
 
 if TYPE_CHECKING:
     from agentcore.agent import Agent
@@ -26,7 +27,7 @@ async def pick_chat_session(agent: Agent, name: str | None, new: bool) -> tuple[
 def _show(state: ChatState) -> None:
     ctx = state.agent.session(state.session)
     state.runner.run(ctx.load())
-    print(f"session {ctx.name} · {len(ctx.messages)} messages")
+    print(f"session {printable(ctx.name or '')} · {len(ctx.messages)} messages")
 
 
 def _list(state: ChatState) -> None:
@@ -37,23 +38,25 @@ def _list(state: ChatState) -> None:
     for s in sessions:
         mark = "*" if s.name == current else " "
         when = s.updated_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        print(f" {mark} {s.name:<32} {s.kind:<5} {s.message_count:>6} msgs  {when}")
+        print(f" {mark} {printable(s.name):<32} {printable(s.kind):<5} {s.message_count:>6} msgs  {when}")
 
 
 def _switch(state: ChatState, name: str, *, create: bool) -> None:
     agent = state.agent
     exists = state.runner.run(agent.sessions.exists(name))
     if not exists and not create:
-        print(f"no session named '{name}' (/session new {name} creates it)")
+        print(f"no session named '{printable(name)}' (/session new {printable(name)} creates it)")
         return
     if exists and create:
-        print(f"a session named '{name}' already exists (/session switch {name})")
+        print(f"a session named '{printable(name)}' already exists (/session switch {printable(name)})")
         return
     ctx = agent.session(name, kind="chat")
+    if create:  # named on purpose: listed (and resumable) before its first message
+        state.runner.run(agent.sessions.create(name, kind="chat"))
     state.runner.run(ctx.load())
     state.session = name
     verb = "resumed" if exists else "started"
-    print(f"{verb} session {name} ({len(ctx.messages)} messages)")
+    print(f"{verb} session {printable(name)} ({len(ctx.messages)} messages)")
 
 
 @slash("/session", USAGE, "show, start, list, switch, rename or delete sessions", "/sessions")
@@ -73,13 +76,13 @@ def _session(state: ChatState, arg: str) -> None:
         current = agent.session(state.session).name or ""
         state.runner.run(agent.sessions.rename(current, rest))
         state.session = rest
-        print(f"renamed {current} to {rest}")
+        print(f"renamed {printable(current)} to {printable(rest)}")
     elif command == "delete" and rest:
         current = agent.session(state.session).name
         if not state.runner.run(agent.sessions.delete(rest)):
-            print(f"no session named '{rest}'")
+            print(f"no session named '{printable(rest)}'")
             return
-        print(f"deleted {rest}")
+        print(f"deleted {printable(rest)}")
         if rest == current:
             _switch(state, agent.sessions.new_name("chat"), create=True)
     else:

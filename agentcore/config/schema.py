@@ -94,6 +94,10 @@ class LLMConfig(_Model):
         gt=0,
         description="seconds until a stream's first event (llm.timeout still bounds the whole request)",
     )
+    # --- sessions / images ---
+    max_image_bytes: int = Field(
+        default=20_000_000, alias="maxImageBytes", ge=1, description="largest image accepted, in bytes"
+    )
 
 
 # --- profiles ---
@@ -254,6 +258,11 @@ class ContextConfig(_Model):
     max_tokens: int | None = Field(default=None, alias="maxTokens", ge=256)
     reserve_output: int | None = Field(default=None, alias="reserveOutput", ge=0)
     compression: CompressionConfig = Field(default_factory=CompressionConfig)
+    # --- sessions ---
+    session_lock_mode: Literal["wait", "fail"] = Field(default="wait", alias="sessionLockMode")
+    session_lock_timeout: float = Field(
+        default=300.0, alias="sessionLockTimeout", gt=0, le=86_400, description="seconds"
+    )
 
 
 class LoggingConfig(_Model):

@@ -7,19 +7,27 @@ three are committed in one transaction: they are produced together before the ne
 crash while the tools run loses only that turn in flight (repair-on-load would give the calls
 "interrupted" results anyway). Every other message is committed before ``add`` returns. What is sent is chosen by ``compression`` to fit the model's
 window; the stored history always stays complete.
+
+A turn (``async with context.turn():``) holds the session: turns on one session run one after the
+other, in this process and across processes (``storage.locks``), and each starts from what is
+stored (another process may have appended meanwhile). A stored session is created by its first
+append; when its first turn fails before any assistant message was stored, it is removed again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+import weakref
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
 
 from agentcore.context import compression, prompt
+from agentcore.context._turn import LockSettings, in_memory_hold, transcript
 from agentcore.context.repair import repair
 from agentcore.context.tokens import TokenCounter, encoding
 from agentcore.context.windows import ContextWindow
@@ -68,6 +76,7 @@ class ContextManager:
         settings: CompressionSettings | None = None,
         summarizer: Summarizer | None = None,
         prompt_vars: dict[str, str] | None = None,
+        lock: LockSettings | None = None,
     ) -> None:
         self._system_prompt = system_prompt
         self._messages: list[InternalMessage] = []
@@ -96,6 +105,12 @@ class ContextManager:
         self._tools_tokens = 0
         self._system_count: tuple[str | None, int] | None = None
         self.last_request_tokens = 0
+        self.lock = lock or LockSettings()
+        self._next_seq = 1  # what the store will number our next message, as far as we know
+        self._turn_owner: asyncio.Task[object] | None = None
+        self._memory_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # ---- public state --------------------------------------------------------------------
 
@@ -124,18 +139,23 @@ class ContextManager:
         return self.store is not None
 
     async def load(self) -> None:
-        """Load and repair the stored history (done on first use)."""
+        """Load and repair the stored history (done on first use; a new session is not created yet)."""
         if self._loaded:
             return
         async with self._load_lock:
             if self._loaded:
                 return
             assert self.store is not None and self.name is not None
-            self._info = await self.store.get_or_create(self.name, self.kind)
-            if self._info.message_count == 0:  # a new (or reset) session: nothing to read
+            from agentcore.context.store import check_session_name
+
+            check_session_name(self.name)
+            info = await self.store.find(self.name)
+            self._info = info
+            self._next_seq = info.next_seq if info is not None else 1
+            if info is None or info.message_count == 0:  # a new (or reset) session: nothing to read
                 self._loaded = True
                 return
-            loaded = await self.store.load(self._info.id)
+            loaded = await self.store.load(info.id)
             messages = repair(loaded.messages)
             seq = 0
             for msg in messages:  # synthetic results take their call's number
@@ -151,6 +171,95 @@ class ContextManager:
                 if not self._summary_active:
                     self._cut = self._head_end = 0
             self._loaded = True
+
+    def _forget(self) -> None:
+        """Drop the in-memory history (the next ``load`` reads what is stored)."""
+        self._messages = []
+        self._counts = []
+        self._pending.clear()
+        self._pending_counts.clear()
+        self._cut = self._head_end = 0
+        self._summary = None
+        self._summary_active = False
+        self._info = None
+        self._next_seq = 1
+        self._loaded = self.store is None
+
+    async def _refresh(self) -> None:
+        """Catch up with what other processes (or Agents) appended since this one last looked."""
+        if self.store is None:
+            return
+        if not self._loaded:
+            await self.load()
+            return
+        assert self.name is not None
+        info = await self.store.find(self.name)
+        if info is None and self._info is None:
+            return
+        if info is None or self._info is None or info.id != self._info.id or info.next_seq != self._next_seq:
+            self._forget()
+            await self.load()
+
+    # ---- turns ----------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncGenerator[None]:
+        """Hold this session for one turn (user message to final answer).
+
+        Waits for (or, with ``context.sessionLockMode: fail``, refuses with ``SessionBusy``) any
+        turn in progress on the same session, in this process or another; then brings the history
+        up to date. Re-entrant within one task. A first turn that fails with an error before any
+        assistant message was stored leaves no session behind (a cancelled one keeps its message).
+        """
+        task = asyncio.current_task()
+        if task is not None and self._turn_owner is task:
+            yield
+            return
+        async with self._hold():
+            self._turn_owner = task
+            try:
+                await self._refresh()
+                first = self.store is not None and not self._messages
+                try:
+                    yield
+                except Exception:
+                    # Errors only: a cancelled turn (Ctrl-C in chat) keeps its user message, and
+                    # the conversation goes on from it.
+                    if first:
+                        await self._drop_failed_first_turn()
+                    raise
+            finally:
+                self._turn_owner = None
+
+    def _hold(self) -> contextlib.AbstractAsyncContextManager[None]:
+        if self.store is None or self.name is None:
+            loop = asyncio.get_running_loop()
+            lock = self._memory_locks.get(loop)
+            if lock is None:
+                lock = self._memory_locks[loop] = asyncio.Lock()
+            return in_memory_hold(lock, self.name or "(in memory)", self.lock)
+        from agentcore.storage.locks import session_lock
+
+        return session_lock(
+            self.store.url, self.store.sqlite_path, self.name, mode=self.lock.mode, timeout=self.lock.timeout
+        )
+
+    async def _drop_failed_first_turn(self) -> None:
+        if any(m.role == "assistant" for m in self._messages) or self._pending:
+            return
+        info = self._info
+        self._forget()
+        if info is None or self.store is None:
+            return
+        try:
+            await asyncio.shield(self.store.delete_ids([info.id]))
+        except Exception as exc:  # the turn's own error is the one to report
+            log.warning("context.cleanup_failed", session=self.name, error=type(exc).__name__)
+            return
+        if self.store.sqlite_path is not None and self.name is not None:
+            from agentcore.storage.locks import remove_lock_files
+
+            remove_lock_files(self.store.sqlite_path, [self.name])
 
     # ---- changing the history -------------------------------------------------------------
 
@@ -181,8 +290,11 @@ class ContextManager:
             await self._commit(list(self._pending), list(self._pending_counts))
 
     async def _commit(self, messages: list[InternalMessage], counts: list[int]) -> None:
-        assert self.store is not None and self._info is not None
-        await self.store.append(self._info, messages, counts, self.counter.key)
+        assert self.store is not None and self.name is not None
+        if self._info is None:  # sessions are created by their first append
+            self._info = await self.store.get_or_create(self.name, self.kind)
+        seqs = await self.store.append(self._info, messages, counts, self.counter.key)
+        self._next_seq = seqs[-1] + 1
         self._pending.clear()
         self._pending_counts.clear()
         self._extend(messages, counts)
@@ -199,6 +311,7 @@ class ContextManager:
         self._pending_counts.clear()
         if self.store is not None and self._info is not None:
             await self.store.reset(self._info.id)
+            self._next_seq = -1  # unknown: the next turn reloads from the store
         self._messages.clear()
         self._counts.clear()
         self._cut = self._head_end = 0
@@ -305,7 +418,7 @@ class ContextManager:
             # Incremental: the previous summary plus what was dropped since.
             earlier = old.text
             span = [m for m in span if m.cache.get("seq", 0) >= old.upto_seq]
-        text = _transcript(span, limit_chars=max(4_000, (self.window.budget if self.window else 32_000) * 2))
+        text = transcript(span, limit_chars=max(4_000, (self.window.budget if self.window else 32_000) * 2))
         request = (
             (f"Earlier summary:\n{earlier}\n\n" if earlier else "")
             + f"Conversation excerpt:\n{text}\n\nWrite the summary in at most {max(50, int(max_tokens * 0.6))} words."
@@ -365,20 +478,3 @@ class ContextManager:
                 await self._ensure_encoder()
             self._system_count = (self._rendered_system, self.counter.system(self._rendered_system))
         return self._tools_tokens + self._system_count[1]
-
-
-def _transcript(messages: Sequence[InternalMessage], *, limit_chars: int) -> str:
-    """A plain-text rendering of ``messages`` for the summariser (the newest part when too long)."""
-    lines: list[str] = []
-    for msg in messages:
-        if msg.role == "tool":
-            lines.append(f"[tool result {msg.name}]: {msg.text[:2_000]}")
-        elif msg.tool_calls:
-            calls = ", ".join(f"{c.name}({c.arguments[:500]})" for c in msg.tool_calls)
-            lines.append(
-                f"assistant: {msg.text}\n[called {calls}]" if msg.text else f"[assistant called {calls}]"
-            )
-        else:
-            lines.append(f"{msg.role}: {msg.text}")
-    text = "\n".join(lines)
-    return text if len(text) <= limit_chars else "[...]\n" + text[-limit_chars:]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from agentcore.context.manager import ContextManager, Summarizer
-from agentcore.context.store import SessionInfo, SessionStore
+from agentcore.context.store import SessionInfo, SessionStore, check_session_name
 from agentcore.errors import StorageError
 
 if TYPE_CHECKING:
@@ -29,11 +29,20 @@ class Sessions:
         self._open: dict[str, ContextManager] = {}
 
     def get(self, name: str, *, kind: str = "api") -> ContextManager:
-        """The (persistent) context of session ``name``; created in the database on first use."""
+        """The (persistent) context of session ``name``; created in the database by its first message."""
         ctx = self._open.get(name)
         if ctx is None:
+            check_session_name(name)
             ctx = self._open[name] = self._factory(name, kind)
         return ctx
+
+    async def create(self, name: str, *, kind: str = "api") -> SessionInfo:
+        """Store session ``name`` now (sessions are otherwise created by their first message)."""
+        info = await self.store.get_or_create(check_session_name(name), kind)
+        ctx = self._open.get(name)
+        if ctx is not None and ctx.info is None:
+            ctx._forget()  # pyright: ignore[reportPrivateUsage]  (reload: it exists now)
+        return info
 
     async def list(self, kind: str | None = None) -> list[SessionInfo]:
         """Stored sessions, most recently used first (optionally only of ``kind``: run, chat, api)."""
@@ -67,7 +76,26 @@ class Sessions:
     async def delete(self, name: str) -> bool:
         """Delete a session and all its messages; False when there was none."""
         self._open.pop(name, None)
-        return await self.store.delete(name)
+        deleted = await self.store.delete(name)
+        self._remove_lock_files([name])
+        return deleted
+
+    async def prune(
+        self, *, older_than: timedelta | None = None, empty: bool = False, dry_run: bool = False
+    ) -> list[SessionInfo]:
+        """Delete sessions unused for ``older_than`` and/or without messages (``empty``)."""
+        pruned = await self.store.prune(older_than=older_than, empty=empty, dry_run=dry_run)
+        if not dry_run:
+            for info in pruned:
+                self._open.pop(info.name, None)
+            self._remove_lock_files([s.name for s in pruned])
+        return pruned
+
+    def _remove_lock_files(self, names: list[str]) -> None:
+        if self.store.sqlite_path is not None:
+            from agentcore.storage.locks import remove_lock_files
+
+            remove_lock_files(self.store.sqlite_path, names)
 
     async def reset(self, name: str) -> None:
         """Empty a session: its messages and summaries are deleted, the name stays."""
@@ -89,7 +117,7 @@ class Sessions:
 
 def build_sessions(config: AgentConfig, system_prompt: str | None, summarizer: Summarizer | None) -> Sessions:
     """The ``Sessions`` of an agent: its database, model window, token counter and compression."""
-    from agentcore.context.manager import CompressionSettings
+    from agentcore.context.manager import CompressionSettings, LockSettings
     from agentcore.context.tokens import TokenCounter
     from agentcore.context.windows import window_for
     from agentcore.storage.db import resolve_url
@@ -105,6 +133,7 @@ def build_sessions(config: AgentConfig, system_prompt: str | None, summarizer: S
     comp = ctx.compression
     settings = CompressionSettings(comp.strategy, comp.threshold, comp.keep_first, comp.keep_last)
     store = SessionStore(resolve_url(config.storage.url))
+    lock = LockSettings(ctx.session_lock_mode, ctx.session_lock_timeout)
     variables = {"model": config.llm.model, "provider": config.llm.provider}
 
     def factory(name: str, kind: str) -> ContextManager:
@@ -118,6 +147,7 @@ def build_sessions(config: AgentConfig, system_prompt: str | None, summarizer: S
             settings=settings,
             summarizer=summarizer,
             prompt_vars=variables,
+            lock=lock,
         )
 
     return Sessions(store, factory)

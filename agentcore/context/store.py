@@ -1,141 +1,76 @@
 """Sessions persisted with sqlmodel: one row per message, appended, never rewritten.
 
-Tables: ``agentcore_sessions`` (name, kind, counters, timestamps), ``agentcore_messages`` (one row
-per message: seq, role, content, tool calls as JSON, cached token count, timestamp) and
-``agentcore_summaries`` (compression summaries, reused until more history is dropped).
-Reads go through async engines (aiosqlite / asyncpg); writes to a SQLite file go through its one
-writer thread (``storage.sqlite_writer``), so the event loop never blocks on database I/O.
+Tables (``_store_tables``): ``agentcore_sessions`` (name, kind, counters, timestamps),
+``agentcore_messages`` (one row per message: seq, role, content, tool calls as JSON, cached token
+count, timestamp), ``agentcore_summaries`` (compression summaries) and ``agentcore_blobs`` (image
+bytes, once per distinct image). Reads go through async engines (aiosqlite / asyncpg); writes to a
+SQLite file go through its one writer thread (``storage.sqlite_writer``), so the event loop never
+blocks on database I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
-import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Index,
-    Text,
-    UniqueConstraint,
-    bindparam,
-    delete,
-    select,
-    update,
-)
+from sqlalchemy import bindparam, delete, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
 
-from agentcore import _redact
-from agentcore.errors import StorageError
-from agentcore.messages import Content, ImagePart, InternalMessage, Part, TextPart, ToolCall
-from agentcore.storage.db import mask_url, open_database, register_schema
+from agentcore.context import _store_sqlite as lite
+from agentcore.context._store_codec import (
+    LOAD_COLUMNS,
+    Blob,
+    blob_keys,
+    mask,
+    message,
+    message_row,
+    row_values,
+)
+from agentcore.context._store_tables import INSERT_BLOB, NAME_MAX, B, M, S, Y, now
+from agentcore.errors import SessionNameInvalid, StorageError
+from agentcore.messages import InternalMessage
+from agentcore.storage import text as dbtext
+from agentcore.storage.db import db_error, mask_url, open_database
 from agentcore.storage.sqlite_writer import sqlite_time, writer_for
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-SCHEMA_NAME = "sessions"
-SCHEMA_VERSION = 1
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class SessionRow(SQLModel, table=True):
-    """One conversation."""
-
-    __tablename__: Any = "agentcore_sessions"
-
-    id: str = Field(primary_key=True, max_length=32)
-    name: str = Field(max_length=200, unique=True)
-    kind: str = Field(default="api", max_length=16, index=True)
-    next_seq: int = 1
-    message_count: int = 0
-    created_at: datetime = Field(
-        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-
-
-class MessageRow(SQLModel, table=True):
-    """One message of a session; rows are only ever appended."""
-
-    __tablename__: Any = "agentcore_messages"
-    __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_agentcore_messages_seq"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    session_id: str = Field(max_length=32, foreign_key="agentcore_sessions.id")
-    seq: int
-    role: str = Field(max_length=16)
-    content_kind: str = Field(default="text", max_length=8)  # text | parts | none
-    content: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    tool_calls: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    tool_call_id: str | None = Field(default=None, max_length=200)
-    name: str | None = Field(default=None, max_length=200)
-    is_error: bool = False
-    tokens: int | None = None
-    tokenizer: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(
-        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-
-
-class SummaryRow(SQLModel, table=True):
-    """A summary of the messages ``from_seq`` .. ``upto_seq - 1`` of a session."""
-
-    __tablename__: Any = "agentcore_summaries"
-    __table_args__ = (Index("ix_agentcore_summaries_session", "session_id", "upto_seq"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    session_id: str = Field(max_length=32, foreign_key="agentcore_sessions.id")
-    from_seq: int
-    upto_seq: int
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    tokens: int = 0
-    created_at: datetime = Field(
-        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-
-
-_S: Any = getattr(SessionRow, "__table__")  # noqa: B009 (sqlmodel leaves it untyped)
-_M: Any = getattr(MessageRow, "__table__")  # noqa: B009 (sqlmodel leaves it untyped)
-_Y: Any = getattr(SummaryRow, "__table__")  # noqa: B009 (sqlmodel leaves it untyped)
-
 # Built once: constructing SQLAlchemy expressions per append showed up in the profiles.
 _BUMP: Any = (
-    update(_S)
-    .where(_S.c.id == bindparam("sid"))
+    update(S)
+    .where(S.c.id == bindparam("sid"))
     .values(
-        next_seq=_S.c.next_seq + bindparam("k"),
-        message_count=_S.c.message_count + bindparam("k"),
+        next_seq=S.c.next_seq + bindparam("k"),
+        message_count=S.c.message_count + bindparam("k"),
         updated_at=bindparam("now"),
     )
-    .returning(_S.c.next_seq)
+    .returning(S.c.next_seq)
 )
-_INSERT_MESSAGES: Any = _M.insert()
+_INSERT_MESSAGES: Any = M.insert()
+# Blobs no message refers to any more (after delete, reset, prune).
+_ORPHAN_BLOBS = (
+    "DELETE FROM agentcore_blobs WHERE NOT EXISTS (SELECT 1 FROM agentcore_messages m "
+    "WHERE m.content_kind = 'parts' AND m.content LIKE '%' || agentcore_blobs.sha256 || '%')"
+)
 
 
-async def _migrate(conn: AsyncConnection, from_version: int) -> None:
-    del from_version  # v1 is the first version: create what is missing (idempotent)
-
-    def create(sync_conn: Any) -> None:
-        SQLModel.metadata.create_all(sync_conn, tables=[_S, _M, _Y], checkfirst=True)
-
-    await conn.run_sync(create)
-
-
-register_schema(SCHEMA_NAME, SCHEMA_VERSION, _migrate)
+def check_session_name(name: str) -> str:
+    """``name`` when it can be a session name; a one-line error saying why not otherwise."""
+    if not name or not name.strip():
+        raise SessionNameInvalid("a session name cannot be empty")
+    if len(name) > NAME_MAX:
+        raise SessionNameInvalid(
+            f"session name too long ({len(name)} characters, at most {NAME_MAX}): '{name[:40]}...'"
+        )
+    problem = dbtext.check_text(name)
+    if problem is not None:
+        raise SessionNameInvalid(f"invalid session name: {problem}")
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +83,7 @@ class SessionInfo:
     message_count: int
     created_at: datetime
     updated_at: datetime
+    next_seq: int = 0  # the number the next appended message gets (0: unknown)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
@@ -178,207 +114,17 @@ class Loaded:
     summary: Summary | None
 
 
-# ---- row <-> message ---------------------------------------------------------------------
-
-
-def _mask(text: str) -> str:
-    # Only configured secrets (API keys...) are masked: pattern redaction would alter what users said.
-    for secret in _redact._known:
-        if secret in text:
-            text = text.replace(secret, _redact.MASK)
-    return text
-
-
-def _encode_content(content: Content) -> tuple[str, str | None]:
-    if content is None:
-        return "none", None
-    if isinstance(content, str):
-        return "text", _mask(content)
-    parts: list[dict[str, Any]] = []
-    for part in content:
-        if isinstance(part, TextPart):
-            parts.append({"type": "text", "text": _mask(part.text)})
-        elif part.url is not None:
-            parts.append({"type": "image", "url": part.url})
-        else:
-            parts.append({"type": "image", "media_type": part.media_type, "data": part.base64()})
-    return "parts", json.dumps(parts, ensure_ascii=False)
-
-
-def _decode_content(kind: str, raw: str | None) -> Content:
-    if kind == "none" or raw is None:
-        return None
-    if kind == "text":
-        return raw
-    parts: list[Part] = []
-    for item in json.loads(raw):
-        if item.get("type") == "text":
-            parts.append(TextPart(item["text"]))
-        elif "url" in item:
-            parts.append(ImagePart(url=item["url"]))
-        else:
-            parts.append(ImagePart(data=base64.b64decode(item["data"]), media_type=item["media_type"]))
-    return tuple(parts)
-
-
-def _encode_calls(msg: InternalMessage) -> str | None:
-    if not msg.tool_calls:
-        return None
-    return json.dumps([[c.id, c.name, _mask(c.arguments)] for c in msg.tool_calls], ensure_ascii=False)
-
-
-def message_row(
-    session_id: str,
-    seq: int,
-    msg: InternalMessage,
-    tokens: int | None,
-    tokenizer: str | None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """The column values of one message row."""
-    kind, content = _encode_content(msg.content)
-    calls = _encode_calls(msg)
-    return {
-        "session_id": session_id,
-        "seq": seq,
-        "role": msg.role,
-        "content_kind": kind,
-        "content": content,
-        "tool_calls": calls,
-        "tool_call_id": msg.tool_call_id,
-        "name": msg.name,
-        "is_error": msg.is_error,
-        "tokens": tokens,
-        "tokenizer": tokenizer,
-        "created_at": now or _now(),
-    }
-
-
-def _parse_time(value: Any) -> datetime:
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return _aware(parsed)
-
-
-def _sqlite_row(
-    msg: InternalMessage, tokens: int | None, tokenizer: str | None, stamp: str
-) -> tuple[Any, ...]:
-    kind, content = _encode_content(msg.content)
-    return (msg.role, kind, content, _encode_calls(msg), msg.tool_call_id, msg.name, int(msg.is_error),
-            tokens, tokenizer, stamp)  # fmt: skip
-
-
-def _message(row: Any) -> InternalMessage:
-    # Runs once per stored message on resume (10k rows in a long session): kept lean on purpose.
-    seq, role, kind, content, calls, call_id, name, is_error, tokens, tokenizer = row
-    cache: dict[str, Any] = {"seq": seq}
-    if tokens is not None and tokenizer:
-        cache[tokenizer] = tokens
-    return InternalMessage(
-        role,
-        content if kind == "text" else _decode_content(kind, content),
-        tuple(ToolCall(c[0], c[1], c[2]) for c in json.loads(calls)) if calls else (),
-        call_id,
-        name,
-        bool(is_error),
-        cache,
-    )
-
-
-_LOAD_COLUMNS = (
-    "seq",
-    "role",
-    "content_kind",
-    "content",
-    "tool_calls",
-    "tool_call_id",
-    "name",
-    "is_error",
-    "tokens",
-    "tokenizer",
-)
-
-
-def _sqlite_load(path: str, session_id: str, since_seq: int) -> tuple[list[Any], Any]:
-    """Rows of a session read with plain sqlite3 (a fresh connection on a worker thread, SELECTs only):
-    about four times faster than SQLAlchemy's row processing on a 10k-message resume."""
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        rows = conn.execute(
-            f"SELECT {', '.join(_LOAD_COLUMNS)} FROM {_M.name} WHERE session_id = ? AND seq >= ? ORDER BY seq",
-            (session_id, since_seq),
-        ).fetchall()
-        summary = conn.execute(
-            f"SELECT from_seq, upto_seq, text, tokens FROM {_Y.name} WHERE session_id = ? "
-            "ORDER BY upto_seq DESC, id DESC LIMIT 1",
-            (session_id,),
-        ).fetchone()
-    finally:
-        conn.close()
-    return rows, summary
-
-
-def _info(row: Any) -> SessionInfo:
-    return SessionInfo(
-        row.id, row.name, row.kind, row.message_count, _aware(row.created_at), _aware(row.updated_at)
-    )
-
-
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-# ---- SQLite writes (run on the file's writer thread, inside its transaction) -------------
-
-_SQL_BUMP = (
-    "UPDATE agentcore_sessions SET next_seq = next_seq + ?, message_count = message_count + ?, "
-    "updated_at = ? WHERE id = ? RETURNING next_seq"
-)
-_SQL_INSERT_SESSION = (
-    "INSERT INTO agentcore_sessions (id, name, kind, next_seq, message_count, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-_SQL_CREATE_SESSION = _SQL_INSERT_SESSION.replace("INSERT INTO", "INSERT OR IGNORE INTO")
-_SQL_SELECT_SESSION = (
-    "SELECT id, name, kind, message_count, created_at, updated_at FROM agentcore_sessions WHERE name = ?"
-)
-_SQL_INSERT_MESSAGE = (
-    "INSERT INTO agentcore_messages (session_id, seq, role, content_kind, content, tool_calls, "
-    "tool_call_id, name, is_error, tokens, tokenizer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+def _parse_time(value: Any) -> datetime:
+    return _aware(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
-class _NameTaken(Exception):
-    """The session was deleted and its name reused by another session meanwhile."""
-
-
-def _sqlite_get_or_create(
-    conn: sqlite3.Connection, new_id: str, name: str, kind: str, stamp: str
-) -> tuple[Any, ...]:
-    conn.execute(_SQL_CREATE_SESSION, (new_id, name, kind, 1, 0, stamp, stamp))
-    return tuple(conn.execute(_SQL_SELECT_SESSION, (name,)).fetchall()[0])
-
-
-def _sqlite_append(
-    conn: sqlite3.Connection, session: SessionInfo, rows: list[tuple[Any, ...]], stamp: str
-) -> int:
-    """The session row first (its lock orders concurrent appenders), then the message rows."""
-    k = len(rows)
-    found = conn.execute(_SQL_BUMP, (k, k, stamp, session.id)).fetchall()
-    if found:
-        first = int(found[0][0]) - k
-    else:  # deleted meanwhile (another shell): recreate it under its name
-        try:
-            conn.execute(
-                _SQL_INSERT_SESSION, (session.id, session.name, session.kind, 1 + k, k, stamp, stamp)
-            )
-        except sqlite3.IntegrityError:
-            raise _NameTaken(session.name) from None
-        first = 1
-    conn.executemany(_SQL_INSERT_MESSAGE, [(session.id, first + i, *r) for i, r in enumerate(rows)])
-    return first
-
-
-# ---- the store ---------------------------------------------------------------------------
+def _info(row: Any) -> SessionInfo:
+    return SessionInfo(row.id, row.name, row.kind, row.message_count, _aware(row.created_at),
+                       _aware(row.updated_at), row.next_seq)  # fmt: skip
 
 
 class SessionStore:
@@ -388,6 +134,11 @@ class SessionStore:
         self.url = url
         self._writer = writer_for(url)
         self._ready_loop: int | None = None
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The database file when this is a SQLite file database."""
+        return self._writer.path if self._writer is not None else None
 
     async def engine(self) -> AsyncEngine:
         """The engine, with the schema created or migrated on first use."""
@@ -400,45 +151,45 @@ class SessionStore:
             await self.engine()
             self._ready_loop = loop_id
 
-    def _error(self, action: str, exc: Exception) -> StorageError:
-        return StorageError(
-            mask_url(f"cannot {action} in the database {self.url}: {type(exc).__name__}: {exc}")
-        )
+    def _error(self, action: str, exc: BaseException) -> StorageError:
+        # Never the statement's parameters: they are message content.
+        return StorageError(f"cannot {action} in the database {mask_url(self.url)}: {db_error(exc)}")
 
     async def find(self, name: str) -> SessionInfo | None:
         """The session called ``name``, or None."""
+        if dbtext.check_text(name) is not None or len(name) > NAME_MAX:
+            return None  # cannot be stored, so it is not
         engine = await self.engine()
         try:
             async with engine.connect() as conn:
-                row = (await conn.execute(select(_S).where(_S.c.name == name))).first()
+                row = (await conn.execute(select(S).where(S.c.name == name))).first()
         except Exception as exc:
             raise self._error("read sessions", exc) from None
         return _info(row) if row else None
 
     async def get_or_create(self, name: str, kind: str = "api") -> SessionInfo:
         """The session called ``name``, created when missing (safe against concurrent creators)."""
+        check_session_name(name)
         if self._writer is not None:
             await self._ensure_schema()
-            stamp = sqlite_time(_now())
+            stamp = sqlite_time(now())
             new_id = uuid.uuid4().hex
             try:
-                row = await self._writer.run(
-                    lambda conn: _sqlite_get_or_create(conn, new_id, name, kind, stamp)
-                )
+                row = await self._writer.run(lambda conn: lite.get_or_create(conn, new_id, name, kind, stamp))
             except Exception as exc:
                 raise self._error("create a session", exc) from None
-            sid, sname, skind, count, created, updated = row
-            return SessionInfo(sid, sname, skind, count, _parse_time(created), _parse_time(updated))
+            sid, sname, skind, count, created, updated, next_seq = row
+            return SessionInfo(sid, sname, skind, count, _parse_time(created), _parse_time(updated), next_seq)
         found = await self.find(name)
         if found is not None:
             return found
         engine = await self.engine()
-        now = _now()
+        stamp = now()
         values = {"id": uuid.uuid4().hex, "name": name, "kind": kind, "next_seq": 1, "message_count": 0,
-                  "created_at": now, "updated_at": now}  # fmt: skip
+                  "created_at": stamp, "updated_at": stamp}  # fmt: skip
         try:
             async with engine.begin() as conn:
-                await conn.execute(_S.insert().values(**values))
+                await conn.execute(S.insert().values(**values))
         except IntegrityError:
             pass  # another task or process created it first
         except Exception as exc:
@@ -451,9 +202,9 @@ class SessionStore:
     async def list_sessions(self, kind: str | None = None) -> list[SessionInfo]:
         """Every session, most recently used first."""
         engine = await self.engine()
-        query = select(_S).order_by(_S.c.updated_at.desc(), _S.c.name)
+        query = select(S).order_by(S.c.updated_at.desc(), S.c.name)
         if kind is not None:
-            query = query.where(_S.c.kind == kind)
+            query = query.where(S.c.kind == kind)
         try:
             async with engine.connect() as conn:
                 rows = (await conn.execute(query)).all()
@@ -471,30 +222,39 @@ class SessionStore:
         engine = await self.engine()
         if self._writer is not None:
             try:
-                rows, srow = await asyncio.to_thread(_sqlite_load, self._writer.path, session_id, since_seq)
+                rows, srow, blobs = await asyncio.to_thread(
+                    lite.load, self._writer.path, session_id, since_seq
+                )
             except Exception as exc:
                 raise self._error("load a session", exc) from None
             summary = Summary(srow[0], srow[1], srow[2], srow[3]) if srow else None
-            return Loaded([_message(r) for r in rows], summary)
-        cols = [getattr(_M.c, c) for c in _LOAD_COLUMNS]
-        query = select(*cols).where(_M.c.session_id == session_id)
+            return Loaded([message(r, blobs) for r in rows], summary)
+        cols = [getattr(M.c, c) for c in LOAD_COLUMNS]
+        query = select(*cols).where(M.c.session_id == session_id)
         if since_seq:
-            query = query.where(_M.c.seq >= since_seq)
+            query = query.where(M.c.seq >= since_seq)
         try:
             async with engine.connect() as conn:
-                rows = (await conn.execute(query.order_by(_M.c.seq))).all()
+                rows = (await conn.execute(query.order_by(M.c.seq))).all()
                 srow = (
                     await conn.execute(
-                        select(_Y.c.from_seq, _Y.c.upto_seq, _Y.c.text, _Y.c.tokens)
-                        .where(_Y.c.session_id == session_id)
-                        .order_by(_Y.c.upto_seq.desc(), _Y.c.id.desc())
+                        select(Y.c.from_seq, Y.c.upto_seq, Y.c.text, Y.c.tokens)
+                        .where(Y.c.session_id == session_id)
+                        .order_by(Y.c.upto_seq.desc(), Y.c.id.desc())
                         .limit(1)
                     )
                 ).first()
+                keys = sorted({k for r in rows for k in blob_keys(r[2], r[3])})
+                blobs: dict[str, tuple[str, bytes]] = {}
+                if keys:
+                    found = await conn.execute(
+                        select(B.c.sha256, B.c.media_type, B.c.data).where(B.c.sha256.in_(keys))
+                    )
+                    blobs = {r[0]: (r[1], bytes(r[2])) for r in found}
         except Exception as exc:
             raise self._error("load a session", exc) from None
         summary = Summary(srow[0], srow[1], srow[2], srow[3]) if srow else None
-        return Loaded([_message(r) for r in rows], summary)
+        return Loaded([message(r, blobs) for r in rows], summary)
 
     async def append(
         self,
@@ -507,22 +267,24 @@ class SessionStore:
 
         The session row (next number, count, ``updated_at``) is updated in the same transaction,
         first: that locks it, so concurrent appends to one session (other tasks or processes) get
-        consecutive numbers instead of colliding. A session deleted meanwhile (``sessions delete``
-        from another shell) is recreated under the same name. SQLite files take the dedicated
-        writer thread (``storage.sqlite_writer``); other databases pre-built SQLAlchemy Core statements.
+        consecutive numbers, and the unique (session, seq) constraint refuses any duplicate. A
+        session deleted meanwhile (``sessions delete`` from another shell) is recreated under the
+        same name. Text the database cannot hold (NUL, lone surrogates) is stored escaped.
         """
         if not messages:
             return []
         k = len(messages)
         await self._ensure_schema()
+        blobs: list[Blob] = []
         try:
             if self._writer is not None:
-                stamp = sqlite_time(_now())
-                rows = [_sqlite_row(m, t, tokenizer, stamp) for m, t in zip(messages, tokens, strict=True)]
-                first = await self._writer.run(lambda conn: _sqlite_append(conn, session, rows, stamp))
+                stamp = sqlite_time(now())
+                rows = [row_values(m, t, tokenizer, blobs) for m, t in zip(messages, tokens, strict=True)]
+                ident = (session.id, session.name, session.kind)
+                first = await self._writer.run(lambda conn: lite.append(conn, ident, rows, blobs, stamp))
             else:
-                first = await self._append_core(session, messages, tokens, tokenizer)
-        except (IntegrityError, _NameTaken):
+                first = await self._append_core(session, messages, tokens, tokenizer, blobs)
+        except (IntegrityError, lite.NameTaken):
             raise StorageError(
                 f"session '{session.name}' was deleted and its name reused while this one was open; "
                 "start a new session"
@@ -542,26 +304,30 @@ class SessionStore:
         messages: Sequence[InternalMessage],
         tokens: Sequence[int | None],
         tokenizer: str | None,
+        blobs: list[Blob],
     ) -> int:
         engine = await self.engine()
         k = len(messages)
-        now = _now()
+        stamp = now()
         async with engine.begin() as conn:
-            row = (await conn.execute(_BUMP, {"sid": session.id, "k": k, "now": now})).first()
+            row = (await conn.execute(_BUMP, {"sid": session.id, "k": k, "now": stamp})).first()
             if row is None:
                 await conn.execute(
-                    _S.insert().values(id=session.id, name=session.name, kind=session.kind, next_seq=1 + k,
-                                       message_count=k, created_at=now, updated_at=now)
+                    S.insert().values(id=session.id, name=session.name, kind=session.kind, next_seq=1 + k,
+                                      message_count=k, created_at=stamp, updated_at=stamp)
                 )  # fmt: skip
                 row = (1 + k,)
             first = int(row[0]) - k
-            await conn.execute(
-                _INSERT_MESSAGES,
-                [
-                    message_row(session.id, first + i, m, t, tokenizer, now)
-                    for i, (m, t) in enumerate(zip(messages, tokens, strict=True))
-                ],
-            )
+            values = [
+                message_row(session.id, first + i, m, t, tokenizer, stamp, blobs)
+                for i, (m, t) in enumerate(zip(messages, tokens, strict=True))
+            ]
+            for key, media_type, data in blobs:
+                await conn.execute(
+                    text(INSERT_BLOB),
+                    {"sha": key, "mt": media_type, "size": len(data), "data": data, "at": stamp},
+                )
+            await conn.execute(_INSERT_MESSAGES, values)
         return first
 
     async def save_summary(self, session_id: str, summary: Summary) -> None:
@@ -570,27 +336,33 @@ class SessionStore:
         try:
             async with engine.begin() as conn:
                 await conn.execute(
-                    _Y.insert().values(
+                    Y.insert().values(
                         session_id=session_id,
                         from_seq=summary.from_seq,
                         upto_seq=summary.upto_seq,
-                        text=_mask(summary.text),
+                        text=dbtext.clean(mask(summary.text)),
                         tokens=summary.tokens,
-                        created_at=_now(),
+                        created_at=now(),
                     )
                 )
         except Exception as exc:
             raise self._error("save a summary", exc) from None
+
+    async def _delete_content(self, conn: AsyncConnection, session_ids: Sequence[str], *, rows: bool) -> None:
+        await conn.execute(delete(M).where(M.c.session_id.in_(session_ids)))
+        await conn.execute(delete(Y).where(Y.c.session_id.in_(session_ids)))
+        if rows:
+            await conn.execute(delete(S).where(S.c.id.in_(session_ids)))
+        await conn.execute(text(_ORPHAN_BLOBS))
 
     async def reset(self, session_id: str) -> None:
         """Delete every message and summary of a session (the session itself stays)."""
         engine = await self.engine()
         try:
             async with engine.begin() as conn:
-                await conn.execute(delete(_M).where(_M.c.session_id == session_id))
-                await conn.execute(delete(_Y).where(_Y.c.session_id == session_id))
+                await self._delete_content(conn, [session_id], rows=False)
                 await conn.execute(
-                    update(_S).where(_S.c.id == session_id).values(message_count=0, updated_at=_now())
+                    update(S).where(S.c.id == session_id).values(message_count=0, updated_at=now())
                 )
         except Exception as exc:
             raise self._error("reset a session", exc) from None
@@ -600,18 +372,47 @@ class SessionStore:
         info = await self.find(name)
         if info is None:
             return False
+        await self.delete_ids([info.id])
+        return True
+
+    async def delete_ids(self, session_ids: Sequence[str]) -> None:
+        """Delete sessions (by id) with their messages, summaries and unreferenced blobs."""
+        if not session_ids:
+            return
         engine = await self.engine()
         try:
             async with engine.begin() as conn:
-                await conn.execute(delete(_M).where(_M.c.session_id == info.id))
-                await conn.execute(delete(_Y).where(_Y.c.session_id == info.id))
-                await conn.execute(delete(_S).where(_S.c.id == info.id))
+                await self._delete_content(conn, session_ids, rows=True)
         except Exception as exc:
             raise self._error("delete a session", exc) from None
-        return True
+
+    async def prune(
+        self, *, older_than: timedelta | None = None, empty: bool = False, dry_run: bool = False
+    ) -> list[SessionInfo]:
+        """Delete sessions last used more than ``older_than`` ago and/or (``empty``) without messages;
+        both given: either condition. Returns what was (or, with ``dry_run``, would be) deleted."""
+        if older_than is None and not empty:
+            return []
+        engine = await self.engine()
+        conditions: list[Any] = []
+        if older_than is not None:
+            conditions.append(S.c.updated_at < now() - older_than)
+        if empty:
+            conditions.append(S.c.message_count == 0)
+        try:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(select(S).where(or_(*conditions)).order_by(S.c.updated_at))).all()
+        except Exception as exc:
+            raise self._error("list sessions", exc) from None
+        found = [_info(r) for r in rows]
+        if not dry_run:
+            for start in range(0, len(found), 500):
+                await self.delete_ids([s.id for s in found[start : start + 500]])
+        return found
 
     async def rename(self, old: str, new: str) -> SessionInfo:
         """Rename a session; the new name must be free."""
+        check_session_name(new)
         info = await self.find(old)
         if info is None:
             raise StorageError(f"no session named '{old}' (agentcore sessions list shows them)")
@@ -622,7 +423,7 @@ class SessionStore:
         engine = await self.engine()
         try:
             async with engine.begin() as conn:
-                await conn.execute(update(_S).where(_S.c.id == info.id).values(name=new, updated_at=_now()))
+                await conn.execute(update(S).where(S.c.id == info.id).values(name=new, updated_at=now()))
         except Exception as exc:
             raise self._error("rename a session", exc) from None
         found = await self.find(new)

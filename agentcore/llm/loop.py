@@ -74,7 +74,34 @@ async def run_loop(
     max_iterations: int,
     observer: LoopObserver = NULL_OBSERVER,
 ) -> AsyncIterator[StreamEvent]:
-    """Ask, run the requested tools, repeat until an answer or ``max_iterations``."""
+    """Ask, run the requested tools, repeat until an answer or ``max_iterations``.
+
+    The turn holds its session (``context.turn()``: in-process and cross-process locks), so
+    concurrent turns on one session never interleave; the final event comes after the session is
+    released, so the caller's next turn never waits for this one."""
+    final: StreamEvent | None = None
+    async with context.turn():
+        async for event in _turns(
+            client, context, tools, message, stream=stream, max_iterations=max_iterations, observer=observer
+        ):
+            if isinstance(event, FinalAnswer | LimitReached):
+                final = event
+            else:
+                yield event
+    if final is not None:
+        yield final
+
+
+async def _turns(
+    client: ModelClient,
+    context: ContextManager,
+    tools: UnifiedToolManager,
+    message: InternalMessage,
+    *,
+    stream: bool,
+    max_iterations: int,
+    observer: LoopObserver,
+) -> AsyncIterator[StreamEvent]:
     await context.add(message)
     total = Usage()
     last_text = ""

@@ -153,7 +153,7 @@ class LLMService:
                 f"{primary.provider} model '{primary.model}' does not accept images "
                 "(set llm.supportsImages: true if it does)"
             )
-        return InternalMessage.user(text, (load_image(image),))
+        return InternalMessage.user(text, (load_image(image, max_bytes=primary.config.max_image_bytes),))
 
     async def complete(self, request: LLMRequest) -> TurnComplete:
         """One request (with retries / failover), consumed to its final TurnComplete."""

@@ -74,6 +74,21 @@ def mask_url(url: str) -> str:
     return redact_text(url)
 
 
+def db_error(exc: BaseException) -> str:
+    """A one-line description of a database error without the statement or its parameters.
+
+    SQLAlchemy appends ``[SQL: ...]`` and ``[parameters: ...]`` to its messages: the parameters are
+    message content (and may hold anything a tool returned), so they never reach a terminal or log.
+    """
+    orig = getattr(exc, "orig", None)
+    inner: BaseException = orig if isinstance(orig, BaseException) else exc
+    message = str(inner).split("[SQL:", 1)[0].split("[parameters:", 1)[0].strip()
+    message = message.splitlines()[0] if message else ""
+    if len(message) > 300:
+        message = message[:300] + "..."
+    return mask_url(f"{type(inner).__name__}: {message}" if message else type(inner).__name__)
+
+
 def register_schema(name: str, version: int, migrate: Migration) -> None:
     """Declare a schema: ``migrate(conn, from_version)`` brings it from ``from_version`` to ``version``."""
     _SCHEMAS[name] = (version, migrate)
@@ -143,9 +158,7 @@ async def open_database(url: str) -> AsyncEngine:
             # Two processes starting on a new database race to create the tables: the loser
             # sees them on its next attempt.
             if attempt == 2:
-                raise StorageError(
-                    mask_url(f"cannot open the database {url}: {type(exc).__name__}: {exc}")
-                ) from None
+                raise StorageError(f"cannot open the database {mask_url(url)}: {db_error(exc)}") from None
             await asyncio.sleep(0.05 * (attempt + 1))
     for name, version, _ in pending:
         _ready[(url, loop_id, name)] = version
