@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +35,13 @@ log = structlog.get_logger("agentcore.llm.http")
 _CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "too many tokens", "too long")
 
 
+class _Client(httpx2.AsyncClient):
+    """The HTTP client, closable the way ``LazyClient`` closes SDK clients."""
+
+    async def close(self) -> None:
+        await self.aclose()
+
+
 class HttpService(LLMService):
     """Any API described by ``llm.http``: auth step, templated request, mapped answer or stream."""
 
@@ -61,8 +68,8 @@ class HttpService(LLMService):
         #: set by ``providers test``: every parsed chunk of a streamed answer is appended here
         self.probe_chunks: list[Any] | None = None
 
-    def _make_client(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(timeout=httpx2.Timeout(self.config.timeout), headers=self.config.headers)
+    def _make_client(self) -> _Client:
+        return _Client(timeout=httpx2.Timeout(self.config.timeout), headers=self.config.headers)
 
     def get_config(self) -> dict[str, Any]:
         """The base settings plus the chat URL's host (never its query: it may carry a token)."""
@@ -282,4 +289,3 @@ class HttpService(LLMService):
         return None
 
 
-ConverterLookup = Callable[[str], Converter]
