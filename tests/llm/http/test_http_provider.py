@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -108,18 +107,21 @@ async def test_tokens_are_per_user_when_keys_are(token_api: FakeTokenApi, tmp_pa
     assert secrets == ["sk-test-alice-000001", "sk-test-bob-0000001"]
 
 
-async def test_token_never_reaches_the_logs(token_api: FakeTokenApi, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_token_never_reaches_the_logs(
+    token_api: FakeTokenApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTCORE_LOG_JSON", str(tmp_path / "log.jsonl"))
     token_api.push("x", "y")
-    caplog.set_level(logging.DEBUG)
     data = agent_data(token_llm(token_api.url), tmp_path)
-    data["logging"] = {"level": "debug"}
+    data["logging"] = {"level": "debug", "jsonFile": str(tmp_path / "log.jsonl")}
     async with Agent(load_config_from_dict(data, base_dir=tmp_path)) as agent:
         await agent.run("hi")
         token_api.revoke()
         await agent.run("again")  # a refresh logs too
-    assert "http.token_refresh" in caplog.text
-    assert "tok-1" not in caplog.text and "tok-2" not in caplog.text
-    assert "sk-test-ernie-secret-0001" not in caplog.text
+    text = (tmp_path / "log.jsonl").read_text()
+    assert "http.token_refresh" in text
+    assert "tok-1" not in text and "tok-2" not in text
+    assert "sk-test-ernie-secret-0001" not in text
 
 
 # ---- (2) Ollama's native /api/chat --------------------------------------------------------------
@@ -185,17 +187,18 @@ async def test_sse_api_filters_and_matches_chunks(
 
 
 async def test_sse_api_non_json_line_is_skipped_with_a_debug_log(
-    sse_api: FakeSseApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    sse_api: FakeSseApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GATEWAY_KEY", FakeSseApi.API_KEY)
-    caplog.set_level(logging.DEBUG, logger="agentcore.llm.http")
+    monkeypatch.setenv("AGENTCORE_LOG_JSON", str(tmp_path / "log.jsonl"))
     sse_api.push("Bonjour")
     data = agent_data(sse_llm(sse_api.url), tmp_path)
-    data["logging"] = {"level": "debug"}
+    data["logging"] = {"level": "debug", "jsonFile": str(tmp_path / "log.jsonl")}
     async with Agent(load_config_from_dict(data, base_dir=tmp_path)) as agent:
         text, _ = await collect(agent, "hi")
     assert text == "Bonjour"
-    assert "not JSON" in caplog.text
+    skipped = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert any(e["event"] == "http.frame_skipped" and e["reason"] == "not JSON" for e in skipped)
 
 
 async def test_sse_api_wrong_key_is_an_auth_error(sse_api: FakeSseApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
