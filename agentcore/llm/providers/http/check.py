@@ -130,7 +130,7 @@ def _check_templates(http: HttpProviderConfig) -> None:
                         )
 
 
-def _mapping_paths(http: HttpProviderConfig) -> Iterator[tuple[str, str]]:
+def mapping_paths(http: HttpProviderConfig) -> Iterator[tuple[str, str]]:
     response = http.response
     for key, value in (("text", response.text), ("finishReason", response.finish_reason)):
         if value is not None:
@@ -175,7 +175,7 @@ def _usage_paths(prefix: str, mapping: HttpUsageMapping | None) -> Iterator[tupl
 
 
 def _check_paths(http: HttpProviderConfig) -> None:
-    for key_path, path in _mapping_paths(http):
+    for key_path, path in mapping_paths(http):
         problem = path_problem(path)
         if problem is not None:
             raise ConfigError(f"bad path: {problem}", key_path=key_path, hint="e.g. choices.0.message.content")
