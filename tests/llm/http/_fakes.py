@@ -115,7 +115,13 @@ class FakeOllama(_Fake):
         if isinstance(reply, str):
             for word in reply.split(" "):
                 piece = word if not lines else " " + word
-                lines.append({"model": body.get("model"), "message": {"role": "assistant", "content": piece}, "done": False})
+                lines.append(
+                    {
+                        "model": body.get("model"),
+                        "message": {"role": "assistant", "content": piece},
+                        "done": False,
+                    }
+                )
         else:
             lines.append({"model": body.get("model"), "message": message, "done": False})
         lines.append({**final, "message": {"role": "assistant", "content": ""}, "done_reason": "stop"})

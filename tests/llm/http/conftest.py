@@ -81,7 +81,11 @@ def ollama_llm(url: str, **http: Any) -> dict[str, Any]:
         "response": {
             "text": "message.content",
             "finishReason": "done_reason",
-            "toolCalls": {"path": "message.tool_calls", "name": "function.name", "arguments": "function.arguments"},
+            "toolCalls": {
+                "path": "message.tool_calls",
+                "name": "function.name",
+                "arguments": "function.arguments",
+            },
             "usage": {"prompt": "prompt_eval_count", "completion": "eval_count"},
             "error": {"message": "error"},
         },
@@ -125,7 +129,9 @@ def sse_llm(url: str, **http: Any) -> dict[str, Any]:
     return {"provider": "http", "model": "gw-1", "http": block}
 
 
-def agent_data(llm: dict[str, Any], tmp_path: Path, *, tools: bool = False, db: bool = False) -> dict[str, Any]:
+def agent_data(
+    llm: dict[str, Any], tmp_path: Path, *, tools: bool = False, db: bool = False
+) -> dict[str, Any]:
     return {
         "llm": llm,
         "localTools": [REPO_TOOLS] if tools else [],

@@ -112,13 +112,24 @@ def test_config_check_names_the_env_syntax_confusion(tmp_path: Path) -> None:
     ("change", "expected"),
     [
         (lambda h: h["chat"]["body"].update(m="{{modle}}"), ("llm.http.chat.body.m", "did you mean 'model'")),
-        (lambda h: h["auth"]["params"].update(t="{{access_token}}"), ("llm.http.auth.params.t", "chat request only")),
-        (lambda h: h["stream"].update(chunkMatch="data: (.*"), ("llm.http.stream.chunkMatch", "bad regular expression")),
+        (
+            lambda h: h["auth"]["params"].update(t="{{access_token}}"),
+            ("llm.http.auth.params.t", "chat request only"),
+        ),
+        (
+            lambda h: h["stream"].update(chunkMatch="data: (.*"),
+            ("llm.http.stream.chunkMatch", "bad regular expression"),
+        ),
         (lambda h: h["response"].update(text="result..x"), ("llm.http.response.text", "empty segment")),
-        (lambda h: h["stream"].update(chunkFilter=[{"path": "a", "op": "in", "value": 3}]), ("chunkFilter[0]", "needs a list")),
+        (
+            lambda h: h["stream"].update(chunkFilter=[{"path": "a", "op": "in", "value": 3}]),
+            ("chunkFilter[0]", "needs a list"),
+        ),
     ],
 )
-def test_config_check_finds_mistakes_with_the_key_path(tmp_path: Path, change: Any, expected: tuple[str, str]) -> None:
+def test_config_check_finds_mistakes_with_the_key_path(
+    tmp_path: Path, change: Any, expected: tuple[str, str]
+) -> None:
     llm = token_llm("http://x")
     change(llm["http"])
     code, out = check(tmp_path, llm)
@@ -149,7 +160,9 @@ def test_providers_test_prints_each_mapping(token_api: FakeTokenApi, tmp_path: P
 def test_providers_test_streaming_shows_chunks(sse_api: FakeSseApi, tmp_path: Path) -> None:
     sse_api.push("Bonjour")
     config = write(tmp_path, sse_llm(sse_api.url))
-    proc = run_cli("providers", "test", "gateway", "--stream", "-c", str(config), env={"GATEWAY_KEY": FakeSseApi.API_KEY})
+    proc = run_cli(
+        "providers", "test", "gateway", "--stream", "-c", str(config), env={"GATEWAY_KEY": FakeSseApi.API_KEY}
+    )
     assert proc.returncode == 0, proc.stderr
     assert "text: Bonjour" in proc.stdout
     assert "stream.text: choices.0.delta.content -> " in proc.stdout

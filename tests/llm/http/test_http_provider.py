@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from agentcore import Agent, call_context
-from agentcore.errors import AuthenticationError, ConfigError, ProviderError
 from agentcore.config.loader import load_config_from_dict
+from agentcore.errors import AuthenticationError, ConfigError, ProviderError
 from agentcore.llm.events import TextDelta, ToolCallStarted
 from tests.llm.http._fakes import FakeOllama, FakeSseApi, FakeTokenApi, error_reply, raw_reply
 from tests.llm.http.conftest import agent_data, ollama_llm, sse_llm, token_llm
@@ -30,7 +30,9 @@ async def collect(agent: Agent, text: str) -> tuple[str, list[Any]]:
 
 
 @pytest.mark.parametrize("stream", [False, True])
-async def test_token_api_answers_with_one_token_reused(token_api: FakeTokenApi, tmp_path: Path, stream: bool) -> None:
+async def test_token_api_answers_with_one_token_reused(
+    token_api: FakeTokenApi, tmp_path: Path, stream: bool
+) -> None:
     token_api.push("Hello there", "Second answer")
     async with make_agent(token_llm(token_api.url), tmp_path) as agent:
         if stream:
@@ -61,7 +63,9 @@ async def test_token_api_401_refreshes_the_token_once(token_api: FakeTokenApi, t
     assert [r.query["access_token"] for r in token_api.chat_requests()] == ["tok-1", "tok-1", "tok-2"]
 
 
-async def test_token_api_keeps_failing_after_refresh_is_an_auth_error(token_api: FakeTokenApi, tmp_path: Path) -> None:
+async def test_token_api_keeps_failing_after_refresh_is_an_auth_error(
+    token_api: FakeTokenApi, tmp_path: Path
+) -> None:
     token_api.push(error_reply(401, {"error_code": 111, "error_msg": "Access token expired"}))
     token_api.push(error_reply(401, {"error_code": 111, "error_msg": "Access token expired"}))
     async with make_agent(token_llm(token_api.url), tmp_path) as agent:
@@ -91,11 +95,15 @@ async def test_concurrent_first_calls_share_one_auth_request(token_api: FakeToke
     assert len(token_api.issued) == 1
 
 
-async def test_tokens_are_per_user_when_keys_are(token_api: FakeTokenApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_tokens_are_per_user_when_keys_are(
+    token_api: FakeTokenApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ERNIE_KEY_ALICE", "sk-test-alice-000001")
     keys = tmp_path / "keys.yml"
     keys.write_text("bob: sk-test-bob-0000001\n", encoding="utf-8")
-    llm = token_llm(token_api.url, userKeys={"env": "ERNIE_KEY_{{user}}", "file": str(keys), "fallback": False})
+    llm = token_llm(
+        token_api.url, userKeys={"env": "ERNIE_KEY_{{user}}", "file": str(keys), "fallback": False}
+    )
     token_api.push("a", "b", "c")
     async with make_agent(llm, tmp_path) as agent:
         for user in ("alice", "bob", "alice"):
@@ -201,7 +209,9 @@ async def test_sse_api_non_json_line_is_skipped_with_a_debug_log(
     assert any(e["event"] == "http.frame_skipped" and e["reason"] == "not JSON" for e in skipped)
 
 
-async def test_sse_api_wrong_key_is_an_auth_error(sse_api: FakeSseApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_sse_api_wrong_key_is_an_auth_error(
+    sse_api: FakeSseApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GATEWAY_KEY", "wrong")
     async with make_agent(sse_llm(sse_api.url), tmp_path) as agent:
         with pytest.raises(AuthenticationError, match="forbidden: bad API key"):

@@ -5,28 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from agentcore.config.http_schema import HttpAuthConfig, HttpChatConfig
 from agentcore.config.schema import LLMConfig
 from agentcore.llm.formatters import anthropic as anthropic_fmt
 from agentcore.llm.formatters import openai as openai_fmt
-from agentcore.llm.providers.http._template import Renderer, TemplateError
+from agentcore.llm.providers.http._template import BASE_VARIABLES, Renderer, TemplateError
 from agentcore.messages import InternalMessage
 from agentcore.tools.base import ToolSpec
 
-#: variables every chat template may use (plus the auth step's ``setData`` names)
-BASE_VARIABLES = (
-    "model",
-    "messages",
-    "system",
-    "stream",
-    "tools",
-    "max_tokens",
-    "temperature",
-    "api_key",
-    "user",
-)
+__all__ = ["BASE_VARIABLES", "HttpCall", "base_variables", "build", "format_messages", "format_tools"]
 
 
 def format_messages(
@@ -83,6 +72,11 @@ def base_variables(
     }
 
 
+def _field(value: Any) -> str:
+    # Query and form fields are text: lists and mappings go as JSON, numbers and booleans as JSON too.
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 @dataclass(frozen=True, slots=True)
 class HttpCall:
     """One request ready to send; ``where`` names its config block for errors."""
@@ -107,8 +101,8 @@ def build(
     renderer = Renderer(variables, converter)
     url = renderer.text(block.url, f"{where}.url")
     headers = {k: renderer.text(v, f"{where}.headers.{k}") for k, v in block.headers.items()}
-    raw_params = renderer.render(block.params, f"{where}.params") or {}
-    params = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in raw_params.items()}
+    raw_params: dict[str, Any] = renderer.render(block.params, f"{where}.params") or {}
+    params = {str(k): _field(v) for k, v in raw_params.items()}
     content: bytes | None = None
     if block.body is not None:
         body = renderer.render(block.body, f"{where}.body")
@@ -116,7 +110,7 @@ def build(
         if isinstance(block, HttpAuthConfig) and block.form:
             if not isinstance(body, dict):
                 raise TemplateError(f"{where}.body", "a form body must be a mapping of fields")
-            fields = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}  # pyright: ignore[reportUnknownVariableType]
+            fields = {str(k): _field(v) for k, v in cast(dict[str, Any], body).items()}
             content = urlencode(fields).encode()
             if "content-type" not in lowered:
                 headers["Content-Type"] = "application/x-www-form-urlencoded"

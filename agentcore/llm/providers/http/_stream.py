@@ -17,7 +17,14 @@ import structlog
 
 from agentcore.config.http_schema import HttpChunkFilter, HttpResponseMapping, HttpStreamConfig
 from agentcore.errors import ConfigError
-from agentcore.llm.events import StreamEvent, TextDelta, ToolCallDelta, ToolCallStarted, TurnComplete, UsageReport
+from agentcore.llm.events import (
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStarted,
+    TurnComplete,
+    UsageReport,
+)
 from agentcore.llm.providers.http import _response as resp
 from agentcore.llm.providers.http._paths import MISSING, get_path
 from agentcore.messages import InternalMessage, ToolCall, Usage
@@ -166,7 +173,9 @@ class StreamMapper:
             return
         message = resp.text_value(get_path(chunk, self.error_mapping.message))
         if message:
-            code = resp.text_value(get_path(chunk, self.error_mapping.code)) if self.error_mapping.code else None
+            code = (
+                resp.text_value(get_path(chunk, self.error_mapping.code)) if self.error_mapping.code else None
+            )
             raise resp.HttpCallError(None, message, code, auth=resp.is_auth_code(code, self.error_mapping))
 
     def _calls(self, chunk: Any) -> list[StreamEvent]:

@@ -18,6 +18,19 @@ _REF = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DROP = object()
 
+#: variables every chat template may use (plus the auth step's ``setData`` names)
+BASE_VARIABLES = (
+    "model",
+    "messages",
+    "system",
+    "stream",
+    "tools",
+    "max_tokens",
+    "temperature",
+    "api_key",
+    "user",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Ref:
@@ -72,7 +85,9 @@ def _as_text(value: Any) -> str:
 class Renderer:
     """Renders templates against variables, with converters looked up by name."""
 
-    def __init__(self, variables: Mapping[str, Any], converters: Callable[[str], Callable[[Any], Any]]) -> None:
+    def __init__(
+        self, variables: Mapping[str, Any], converters: Callable[[str], Callable[[Any], Any]]
+    ) -> None:
         self._vars = variables
         self._converter = converters
 
@@ -87,7 +102,9 @@ class Renderer:
             except TemplateError:
                 raise
             except Exception as exc:
-                raise TemplateError(where, f"converter '{conv}' failed: {type(exc).__name__}: {exc}") from None
+                raise TemplateError(
+                    where, f"converter '{conv}' failed: {type(exc).__name__}: {exc}"
+                ) from None
         return value
 
     def render(self, value: Any, where: str = "") -> Any:

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from agentcore.config._yaml import KeyPath, LineMap, format_key_path, line_for
 from agentcore.errors import ConfigError
 from agentcore.llm.providers.http._paths import path_problem
-from agentcore.llm.providers.http._request import BASE_VARIABLES
-from agentcore.llm.providers.http._template import name_problem, refs
+from agentcore.llm.providers.http._template import BASE_VARIABLES, name_problem, refs
 from agentcore.llm.providers.http.converters import BUILTIN
 
 if TYPE_CHECKING:
@@ -117,7 +116,9 @@ def _check_templates(http: HttpProviderConfig) -> None:
                     raise ConfigError(
                         f"unknown template variable '{ref.name}'{extra}",
                         key_path=where,
-                        hint=(f"did you mean '{close[0]}'? " if close else "") + "variables: " + ", ".join(allowed),
+                        hint=(f"did you mean '{close[0]}'? " if close else "")
+                        + "variables: "
+                        + ", ".join(allowed),
                     )
                 if problem is not None:
                     raise ConfigError(problem, key_path=where, hint="write {{name}} or {{name | converter}}")
@@ -178,7 +179,9 @@ def _check_paths(http: HttpProviderConfig) -> None:
     for key_path, path in mapping_paths(http):
         problem = path_problem(path)
         if problem is not None:
-            raise ConfigError(f"bad path: {problem}", key_path=key_path, hint="e.g. choices.0.message.content")
+            raise ConfigError(
+                f"bad path: {problem}", key_path=key_path, hint="e.g. choices.0.message.content"
+            )
     if http.response.text is None and http.response.tool_calls is None:
         raise ConfigError(
             "the response mapping needs at least 'text' (a dotted path to the answer's text)",
@@ -194,7 +197,9 @@ def _check_stream(http: HttpProviderConfig) -> None:
             pattern = re.compile(stream.chunk_match)
         except re.error as exc:
             raise ConfigError(
-                f"bad regular expression: {exc}", key_path="llm.http.stream.chunkMatch", hint="e.g. 'data: (.*)'"
+                f"bad regular expression: {exc}",
+                key_path="llm.http.stream.chunkMatch",
+                hint="e.g. 'data: (.*)'",
             ) from None
         if pattern.groups > 1:
             raise ConfigError(

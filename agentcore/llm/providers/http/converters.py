@@ -106,7 +106,7 @@ def user_converters(folders: Iterable[Path] | None = None) -> dict[str, Converte
     found: dict[str, Converter] = {}
     roots = [p.resolve() for p in folders] if folders is not None else None
     for module_name, module in list(sys.modules.items()):
-        if not module_name.startswith(_LOCAL_PREFIX) or module is None:
+        if not module_name.startswith(_LOCAL_PREFIX):
             continue
         file = getattr(module, "__file__", None)
         if roots is not None and (file is None or not _under(Path(file), roots)):

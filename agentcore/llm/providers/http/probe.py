@@ -58,7 +58,9 @@ async def probe(llm: LLMConfig, *, prompt: str, stream: bool, user: str | None) 
     from agentcore.llm.service import LLMRequest
 
     service = HttpService(llm)
-    lines: list[str] = [f"provider {service.provider}, model {llm.model}, {'streaming' if stream else 'not streaming'}"]
+    lines: list[str] = [
+        f"provider {service.provider}, model {llm.model}, {'streaming' if stream else 'not streaming'}"
+    ]
     request = LLMRequest((InternalMessage.user(prompt),), None, (), stream=stream, purpose="direct")
     ok = False
     try:
@@ -67,7 +69,11 @@ async def probe(llm: LLMConfig, *, prompt: str, stream: bool, user: str | None) 
             if service.http.auth is not None:
                 token = await service.token(variables, cache_key)
                 names = ", ".join(token.variables) or "none"
-                expiry = "no expiry" if token.expires_at is None else f"expires in {token.expires_at - token.created_at:.0f}s"
+                expiry = (
+                    "no expiry"
+                    if token.expires_at is None
+                    else f"expires in {token.expires_at - token.created_at:.0f}s"
+                )
                 lines.append(f"auth: ok; set {names} (values hidden); {expiry}")
                 variables = {**variables, **token.variables}
             call = service._build(service.http.chat, "chat", variables)
@@ -108,7 +114,8 @@ async def _plain(service: Any, call: Any, lines: list[str]) -> bool:
 
 
 async def _streamed(service: Any, request: Any, lines: list[str]) -> bool:
-    service.probe_chunks = chunks = []
+    chunks: list[Any] = []
+    service.probe_chunks = chunks
     turn: TurnComplete | None = None
     deltas = 0
     async for event in service._round_trip(request):
@@ -116,7 +123,9 @@ async def _streamed(service: Any, request: Any, lines: list[str]) -> bool:
             deltas += 1
         elif isinstance(event, TurnComplete):
             turn = event
-    lines.append(f"chunks: {len(chunks)} JSON chunk(s) kept after chunkMatch/doneMarker, {deltas} text delta(s)")
+    lines.append(
+        f"chunks: {len(chunks)} JSON chunk(s) kept after chunkMatch/doneMarker, {deltas} text delta(s)"
+    )
     for index, chunk in enumerate(chunks[:3]):
         lines.append(f"  chunk {index}: {_show(chunk)}")
     lines.append("mappings (stream, in how many chunks each path was found; first value):")
@@ -137,5 +146,7 @@ def _summary(turn: TurnComplete, lines: list[str]) -> None:
     lines.append(f"finish reason: {turn.finish_reason or '(none)'}")
     for call in turn.message.tool_calls:
         lines.append(f"tool call: {call.name}({_show(call.arguments)}) id {call.id}")
-    shown = f"prompt {usage.prompt_tokens}, completion {usage.completion_tokens}, cached {usage.cached_tokens}"
+    shown = (
+        f"prompt {usage.prompt_tokens}, completion {usage.completion_tokens}, cached {usage.cached_tokens}"
+    )
     lines.append(f"usage: {shown}" if usage.reported else "usage: not reported")

@@ -61,7 +61,9 @@ class HttpService(LLMService):
         margin = self.http.auth.expiry_margin if self.http.auth else 0.0
         self.tokens = TokenCache(margin)
         # No tool-call mapping: the API has no native tools (the prompt-based mode describes them).
-        self.native_tools = self.http.response.tool_calls is not None or self.http.stream.tool_calls is not None
+        self.native_tools = (
+            self.http.response.tool_calls is not None or self.http.stream.tool_calls is not None
+        )
         self._clients = LazyClient(self._make_client)
         self._sdk = self._clients
         self._user_converters: dict[str, Converter] | None = None
@@ -89,7 +91,9 @@ class HttpService(LLMService):
         found = self._user_converters.get(name)
         if found is None:
             known = ", ".join(sorted({*BUILTIN, *self._user_converters}))
-            raise TemplateError("", f"unknown converter '{name}' (known: {known}; define more with @converter)")
+            raise TemplateError(
+                "", f"unknown converter '{name}' (known: {known}; define more with @converter)"
+            )
         return found
 
     def variables(self, request: LLMRequest, stream: bool) -> tuple[dict[str, Any], str]:
@@ -252,7 +256,9 @@ class HttpService(LLMService):
             data: Any = json.loads(response.content) if response.content else None
         except ValueError:
             data = None
-        message, code = resp.error_fields(data, self.http.response.error) if data is not None else (None, None)
+        message, code = (
+            resp.error_fields(data, self.http.response.error) if data is not None else (None, None)
+        )
         message = message or response.text.strip()[:300] or response.reason_phrase
         return resp.HttpCallError(
             response.status_code,
@@ -287,5 +293,3 @@ class HttpService(LLMService):
             host = urlsplit(self.http.chat.url).netloc
             return Failure("connection", f"cannot reach {host}: {type(exc).__name__}")
         return None
-
-
