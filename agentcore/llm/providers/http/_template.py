@@ -98,9 +98,13 @@ class Renderer:
         value = self._vars[name]
         for conv in convs:
             try:
-                value = self._converter(conv)(value)
-            except TemplateError:
-                raise
+                func = self._converter(conv)
+            except TemplateError as exc:
+                raise TemplateError(where, exc.message) from None
+            except KeyError:
+                raise TemplateError(where, f"unknown converter '{conv}'") from None
+            try:
+                value = func(value)
             except Exception as exc:
                 raise TemplateError(
                     where, f"converter '{conv}' failed: {type(exc).__name__}: {exc}"
