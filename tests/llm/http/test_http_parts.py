@@ -28,7 +28,12 @@ def render(value: Any, **variables: Any) -> Any:
 
 def test_whole_value_templates_keep_their_json_type() -> None:
     out = render(
-        {"stream": "{{stream}}", "messages": "{{messages}}", "n": "{{max_tokens}}", "temp": "{{temperature}}"},
+        {
+            "stream": "{{stream}}",
+            "messages": "{{messages}}",
+            "n": "{{max_tokens}}",
+            "temp": "{{temperature}}",
+        },
         stream=True,
         messages=[{"role": "user", "content": "hi"}],
         max_tokens=5,
@@ -41,7 +46,11 @@ def test_templates_inside_text_and_converters() -> None:
     assert render("Bearer {{api_key}}", api_key="k1") == "Bearer k1"
     assert render("{{ flag }}/{{items}}", flag=False, items=[1, 2]) == "false/[1, 2]"
     assert render("{{key | base64}}", key="a:b") == "YTpi"
-    msgs = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
+    msgs = [
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": "b"},
+        {"role": "user", "content": "c"},
+    ]
     assert render("{{messages | last_user_text}}", messages=msgs) == "c"
     assert render("{{messages | json}}", messages=[1]) == "[1]"
 

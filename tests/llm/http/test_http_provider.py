@@ -246,3 +246,56 @@ async def test_error_body_with_status_200_is_raised(token_api: FakeTokenApi, tmp
     async with make_agent(token_llm(token_api.url), tmp_path) as agent:
         with pytest.raises(ProviderError, match=r"the messages are invalid \(code 336003\)"):
             await agent.run("hi")
+
+
+async def test_cancelled_first_caller_does_not_fail_the_waiting_ones(
+    token_api: FakeTokenApi, tmp_path: Path
+) -> None:
+    token_api.token_delay = 0.3
+    token_api.push("for the waiter")
+    async with make_agent(token_llm(token_api.url), tmp_path) as agent:
+        first = asyncio.create_task(agent.service.direct_generate("one"))
+        while not token_api.requests:  # the first caller's auth request is in flight
+            await asyncio.sleep(0.01)
+        second = asyncio.create_task(agent.service.direct_generate("two"))
+        await asyncio.sleep(0)
+        first.cancel()
+        assert await second == "for the waiter"
+    assert len(token_api.issued) == 2
+
+
+async def test_timeout_is_classified_and_named(ollama: FakeOllama, tmp_path: Path) -> None:
+    def slow(_request: Any) -> Any:
+        from tests.fakes._http import FullResponse
+
+        return FullResponse(200, b"{}", {"content-type": "application/json"}, delay_s=2)
+
+    ollama.push(slow)
+    llm = {**ollama_llm(ollama.url), "timeout": 0.3, "maxRetries": 0}
+    async with make_agent(llm, tmp_path) as agent:
+        with pytest.raises(ProviderError, match=r"no response within 0.3s \(llm.timeout\)"):
+            await agent.run("hi")
+
+
+def test_message_formats() -> None:
+    from agentcore.llm.providers.http._request import format_messages, format_tools
+    from agentcore.messages import InternalMessage, ToolCall
+    from agentcore.tools.base import ToolSpec
+
+    call = ToolCall("c1", "add", '{"a": 1}')
+    history = [
+        InternalMessage.user("hi"),
+        InternalMessage.assistant(None, (call,)),
+        InternalMessage.tool_result(call, "1"),
+    ]
+    anthropic, system = format_messages("anthropic", "sys", history)
+    assert system == "sys"
+    assert anthropic[1]["content"][0] == {"type": "tool_use", "id": "c1", "name": "add", "input": {"a": 1}}
+    assert anthropic[2]["content"][0]["type"] == "tool_result"
+    text, _ = format_messages("text", "sys", [InternalMessage.user("hi"), InternalMessage.assistant("yo")])
+    assert text == "user: hi\nassistant: yo"
+    spec = ToolSpec("add", "Add.", {"type": "object"})
+    assert format_tools("anthropic", [spec]) == [
+        {"name": "add", "description": "Add.", "input_schema": {"type": "object"}}
+    ]
+    assert format_tools("text", [spec]) is None

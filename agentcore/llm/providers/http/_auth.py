@@ -47,7 +47,13 @@ class TokenCache:
         loop = asyncio.get_running_loop()
         pending = self._pending.get(key)
         if pending is not None and not pending.done() and pending.get_loop() is loop:
-            return await asyncio.shield(pending)
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # we were cancelled ourselves
+                return await self.get(key, fetch)  # the caller that fetched was cancelled: fetch anew
         future: asyncio.Future[Token] = loop.create_future()
         self._pending[key] = future
         try:
