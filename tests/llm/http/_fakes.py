@@ -57,6 +57,7 @@ class FakeTokenApi(_Fake):
         self.issued: list[str] = []
         self.revoked: set[str] = set()
         self.token_delay = 0.0
+        self.token_requested = threading.Event()
         super().__init__()
 
     def revoke(self) -> None:
@@ -65,6 +66,7 @@ class FakeTokenApi(_Fake):
     def _handle(self, request: HttpRequest) -> Response:
         self.requests.append(request)
         if request.path == "/oauth/2.0/token":
+            self.token_requested.set()
             if request.query.get("client_id") != self.CLIENT_ID or not request.query.get("client_secret"):
                 return json_response(401, {"error": "invalid_client", "error_description": "unknown client"})
             with self.lock:

@@ -255,10 +255,10 @@ async def test_cancelled_first_caller_does_not_fail_the_waiting_ones(
     token_api.push("for the waiter")
     async with make_agent(token_llm(token_api.url), tmp_path) as agent:
         first = asyncio.create_task(agent.service.direct_generate("one"))
-        while not token_api.requests:  # the first caller's auth request is in flight
-            await asyncio.sleep(0.01)
+        assert await asyncio.to_thread(token_api.token_requested.wait, 5)  # its auth request is in flight
         second = asyncio.create_task(agent.service.direct_generate("two"))
-        await asyncio.sleep(0)
+        for _ in range(10):  # let the second caller reach the shared auth request (no wall-clock wait)
+            await asyncio.sleep(0)
         first.cancel()
         assert await second == "for the waiter"
     assert len(token_api.issued) == 2
