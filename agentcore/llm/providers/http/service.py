@@ -69,6 +69,7 @@ class HttpService(LLMService):
         self._user_converters: dict[str, Converter] | None = None
         #: set by ``providers test``: every parsed chunk of a streamed answer is appended here
         self.probe_chunks: list[Any] | None = None
+        self._warned_tools = False
 
     def _make_client(self) -> _Client:
         return _Client(timeout=httpx2.Timeout(self.config.timeout), headers=self.config.headers)
@@ -101,6 +102,13 @@ class HttpService(LLMService):
         user = current().user_id
         key = self.keys.key_for(user)
         tools = request.tools if self.native_tools else ()
+        if request.tools and not self.native_tools and not self._warned_tools:
+            self._warned_tools = True
+            log.warning(
+                "http.no_native_tools",
+                provider=self.provider,
+                hint="llm.http has no toolCalls mapping, so tools are not sent to this API",
+            )
         variables = base_variables(
             self.config,
             self.http.chat,
