@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 Fetch = Callable[[], Awaitable[tuple[dict[str, Any], float | None]]]
 
@@ -28,12 +28,34 @@ class Token:
         return self.expires_at is None or now < self.expires_at
 
 
-class TokenCache:
-    """In-memory tokens of one provider service."""
+class TokenStore(Protocol):
+    """Tokens shared between processes (``serve`` workers), e.g. :class:`RedisTokenStore`."""
 
-    def __init__(self, margin: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    async def load(self, key: str) -> tuple[dict[str, Any], float | None] | None:
+        """The variables stored under ``key`` and their seconds left (None: no expiry), or None."""
+        ...
+
+    async def save(self, key: str, variables: dict[str, Any], ttl: float | None) -> None:
+        """Store ``variables`` for ``ttl`` seconds (None: until dropped)."""
+        ...
+
+    async def drop(self, key: str, variables: dict[str, Any]) -> None:
+        """Forget ``key`` if it still holds ``variables`` (another worker may have refreshed it)."""
+        ...
+
+
+class TokenCache:
+    """The tokens of one provider service: in memory, optionally backed by a shared store."""
+
+    def __init__(
+        self,
+        margin: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        store: TokenStore | None = None,
+    ) -> None:
         self._margin = margin
         self._clock = clock
+        self.store = store
         self._tokens: dict[str, Token] = {}
         self._pending: dict[str, asyncio.Future[Token]] = {}
         #: auth requests actually sent (for tests and ``providers test``)
@@ -57,11 +79,17 @@ class TokenCache:
         future: asyncio.Future[Token] = loop.create_future()
         self._pending[key] = future
         try:
-            self.fetches += 1
-            variables, expires_in = await fetch()
-            now = self._clock()
-            expires_at = None if expires_in is None else now + max(0.0, expires_in - self._margin)
-            token = Token(variables, expires_at, now)
+            token = await self._from_store(key)
+            if token is None:
+                self.fetches += 1
+                variables, expires_in = await fetch()
+                now = self._clock()
+                expires_at = None if expires_in is None else now + max(0.0, expires_in - self._margin)
+                token = Token(variables, expires_at, now)
+                if self.store is not None:
+                    ttl = None if expires_at is None else expires_at - now
+                    if ttl is None or ttl > 0:
+                        await self.store.save(key, variables, ttl)
             self._tokens[key] = token
             future.set_result(token)
             return token
@@ -74,7 +102,19 @@ class TokenCache:
             if self._pending.get(key) is future:
                 del self._pending[key]
 
-    def invalidate(self, key: str, token: Token) -> None:
+    async def _from_store(self, key: str) -> Token | None:
+        if self.store is None:
+            return None
+        found = await self.store.load(key)
+        if found is None:
+            return None
+        variables, left = found
+        now = self._clock()
+        return Token(variables, None if left is None else now + left, now)
+
+    async def invalidate(self, key: str, token: Token) -> None:
         """Forget ``token`` (a 401 said it is no longer valid) unless a newer one replaced it."""
         if self._tokens.get(key) is token:
             del self._tokens[key]
+        if self.store is not None:
+            await self.store.drop(key, token.variables)

@@ -189,7 +189,7 @@ class HttpService(LLMService):
                     raise
                 # The token expired before we thought it would: fetch a new one, once.
                 log.info("http.token_refresh", provider=self.provider, status=exc.status)
-                self.tokens.invalidate(cache_key, token)
+                await self.tokens.invalidate(cache_key, token)
 
     async def _chat(
         self, request: LLMRequest, variables: dict[str, Any], stream: bool
