@@ -299,3 +299,41 @@ def test_message_formats() -> None:
         {"name": "add", "description": "Add.", "input_schema": {"type": "object"}}
     ]
     assert format_tools("text", [spec]) is None
+
+
+async def test_streamed_tool_call_fragments_accumulate_by_index(
+    sse_api: FakeSseApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes._http import StreamResponse
+
+    def chunks(_request: Any) -> Any:
+        deltas = [
+            {"index": 0, "id": "call_a", "function": {"name": "calculate", "arguments": ""}},
+            {"index": 0, "function": {"arguments": '{"expression"'}},
+            {
+                "index": 1,
+                "id": "call_b",
+                "function": {"name": "calculate", "arguments": '{"expression": "1+1"}'},
+            },
+            {"index": 0, "function": {"arguments": ': "3*3"}'}},
+        ]
+        lines = [f"data: {json.dumps({'choices': [{'delta': {'tool_calls': [d]}}]})}" for d in deltas]
+        lines.append("data: [DONE]")
+        return StreamResponse(200, [("\n".join(lines) + "\n").encode()])
+
+    monkeypatch.setenv("GATEWAY_KEY", FakeSseApi.API_KEY)
+    llm = sse_llm(sse_api.url)
+    calls = {"id": "id", "name": "function.name", "arguments": "function.arguments", "index": "index"}
+    llm["http"]["stream"]["toolCalls"] = {"path": "choices.0.delta.tool_calls", **calls}
+    llm["http"]["response"]["toolCalls"] = {"path": "output.tool_calls", **calls}
+    llm["http"]["chat"]["body"]["tools"] = "{{tools}}"
+    sse_api.push(chunks, "9 and 2")
+    async with make_agent(llm, tmp_path, tools=True) as agent:
+        text, events = await collect(agent, "3*3 and 1+1?")
+    assert text == "9 and 2"
+    results = [e for e in events if type(e).__name__ == "ToolResult"]
+    assert [(r.call.id, r.call.arguments, r.message.text) for r in results] == [
+        ("call_a", '{"expression": "3*3"}', "9"),
+        ("call_b", '{"expression": "1+1"}', "2"),
+    ]
+    assert sse_api.requests[0].json()["tools"][0]["function"]["name"] == "calculate"
