@@ -126,6 +126,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("config", "agentcore.cli.config_cmd:config_app"),
     ("mcp", "agentcore.cli.mcp_cmd:mcp_app"),
     ("sessions", "agentcore.cli.sessions_cmd:sessions_app"),
+    ("providers", "agentcore.cli.providers_cmd:providers_app"),
 )
 TOP_LEVEL_MODULES = (
     "agentcore.cli.usage_cmd",

@@ -16,6 +16,7 @@ from agentcore.config._validation import INTERNAL_FIELDS, convert_validation_err
 from agentcore.config._yaml import KeyPath, LineMap, parse_yaml
 from agentcore.config.schema import AgentConfig
 from agentcore.errors import ConfigError, ConfigNotFound
+from agentcore.llm.providers.http import check as http_check
 
 CONFIG_ENV_VAR = "AGENTCORE_CONFIG"
 CONFIG_NAME = "cipher.yml"
@@ -75,6 +76,7 @@ def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | N
             line=1,
             hint="start with 'llm:'",
         )
+    http_check.check_raw(raw, shown, lines)  # ${model} meant as {{model}}: say so before expansion fails
     data = expand_env(raw, os.environ, file=shown, lines=lines)
     overridden: list[KeyPath] = []
     if overrides:
@@ -82,6 +84,7 @@ def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | N
     config = _validate(data, file=shown, lines=lines, overridden=overridden)
     config.base_dir = file.resolve().parent
     config.source = file.resolve()
+    http_check.check_config(config, shown, lines)
     return config
 
 
@@ -92,6 +95,7 @@ def load_config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = No
     expanded = expand_env(dict(data), os.environ)
     config = _validate(expanded, file=None, lines={}, overridden=[])
     config.base_dir = (base_dir or Path.cwd()).resolve()
+    http_check.check_config(config)
     return config
 
 

@@ -7,8 +7,20 @@ from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agentcore.config.http_schema import HttpProviderConfig
+
 ProviderName = Literal[
-    "openai", "azure", "openrouter", "ollama", "lmstudio", "qwen", "gemini", "deepseek", "anthropic", "aws"
+    "openai",
+    "azure",
+    "openrouter",
+    "ollama",
+    "lmstudio",
+    "qwen",
+    "gemini",
+    "deepseek",
+    "anthropic",
+    "aws",
+    "http",
 ]
 PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 
@@ -70,6 +82,7 @@ class LLMConfig(_Model):
         "deepseek",
         "anthropic",
         "aws",
+        "http",
     ]
     model: str
     api_key: str | None = Field(default=None, alias="apiKey")
@@ -98,6 +111,8 @@ class LLMConfig(_Model):
     max_image_bytes: int = Field(
         default=20_000_000, alias="maxImageBytes", ge=1, description="largest image accepted, in bytes"
     )
+    # --- http providers ---
+    http: HttpProviderConfig | None = Field(default=None, description="llm.provider: http")
 
 
 # --- profiles ---

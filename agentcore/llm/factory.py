@@ -27,10 +27,11 @@ REGISTRY: dict[str, str] = {
     **{
         name: "agentcore.llm.providers.openai_compat:OpenAICompatService"
         for name in PROVIDERS
-        if name not in ("anthropic", "aws")
+        if name not in ("anthropic", "aws", "http")
     },
     "anthropic": "agentcore.llm.providers.anthropic_family:AnthropicService",
     "aws": "agentcore.llm.providers.anthropic_family:AnthropicService",
+    "http": "agentcore.llm.providers.http.service:HttpService",
 }
 #: the name ``-p`` / ``profile=`` accepts for the ``llm:`` block when no profile of that name exists
 LLM_PROFILE = "default"
