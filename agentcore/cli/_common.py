@@ -26,16 +26,25 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+EXIT_USAGE = 2  # the config or the command line is wrong: fix it and run again
+
+
 @contextmanager
 def user_errors() -> Generator[None]:
-    """Turn agentcore's errors into one line on stderr and their exit code."""
+    """Turn agentcore's errors into one line on stderr and their exit code (2 for config mistakes).
+
+    A config error found together with others says how many more there are; ``config check`` lists them.
+    """
     from agentcore._redact import redact_text
-    from agentcore.errors import AgentcoreError
+    from agentcore.errors import AgentcoreError, one_line
 
     try:
         yield
     except AgentcoreError as exc:
-        fail(redact_text(str(exc)), exc.exit_code)
+        fail(one_line(redact_text(str(exc))), exc.exit_code)
+    except RecursionError:
+        # Only hostile input gets here (a structure nested past Python's limit): never a traceback.
+        fail("the input is nested too deeply to process", EXIT_USAGE)
 
 
 def overrides(
@@ -53,11 +62,21 @@ def overrides(
 
 
 def load_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
-    """The agent for ``--config`` (or the usual lookup) with flag overrides applied."""
-    from agentcore.agent import Agent
-    from agentcore.config.loader import load_config
+    """The agent for ``--config`` (or the usual lookup) with flag overrides applied.
 
-    return Agent(load_config(config, overrides=flags or None))
+    The config passes the same start-up checks as ``config check`` first; errors name the file and line.
+    """
+    from agentcore.agent import Agent
+    from agentcore.config.check import locate, preflight
+    from agentcore.config.loader import load_config
+    from agentcore.errors import ConfigError
+
+    loaded = load_config(config, overrides=flags or None)
+    preflight(loaded)
+    try:
+        return Agent(loaded)
+    except ConfigError as exc:
+        raise locate(exc, loaded) from None
 
 
 def read_prompt(prompt: str | None) -> str:

@@ -28,11 +28,12 @@ def _make_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
     from agentcore.agent import Agent
     from agentcore.cli._onboard import HELP as ONBOARD
     from agentcore.cli._onboard import find_local_server
-    from agentcore.config.loader import load_config, load_config_from_dict
+    from agentcore.cli._common import load_agent
+    from agentcore.config.loader import load_config_from_dict
     from agentcore.errors import ConfigError, ConfigNotFound
 
     try:
-        return Agent(load_config(config, overrides=flags or None))
+        return load_agent(config, flags)
     except ConfigError as exc:
         missing = exc.key_path == "llm.apiKey" or isinstance(exc, ConfigNotFound)
         if config is not None or not missing:

@@ -33,23 +33,89 @@ def line_for(lines: LineMap, path: KeyPath) -> int | None:
     return None
 
 
+# A config is a few hundred lines: these bounds stop alias bombs and runaway nesting long before they
+# cost memory or hit Python's recursion limit, and no real config comes near them.
+MAX_DEPTH = 40
+MAX_NODES = 20_000
+
+
 def parse_yaml(text: str, file: str) -> tuple[Any, LineMap]:
     """The document in ``text`` plus a map key path -> 1-based line; YAML errors become ConfigError."""
-    loader = yaml.SafeLoader(text)
     try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
+    try:
+        _check_depth(text, file)
         node = loader.get_single_node()
         if node is None:
             return None, {}
         lines: LineMap = {}
-        _collect_lines(node, (), lines, file)
+        _collect_lines(node, (), lines, file, _Walk())
         data = cast(Any, loader.construct_document(node))  # pyright: ignore[reportUnknownArgumentType]
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, file) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", file=file) from None
+    except RecursionError:
+        raise ConfigError(
+            "the YAML is nested too deeply", file=file, line=loader.line + 1, hint=_NESTING_HINT
+        ) from None
     finally:
         loader.dispose()
     return data, lines
+
+
+_NESTING_HINT = f"a config needs far fewer than {MAX_DEPTH} levels"
+_OPENS = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _check_depth(text: str, file: str) -> None:
+    # PyYAML composes nodes recursively; this token pass is flat, so it can refuse deep nesting first.
+    keys: list[str | None] = []
+    expect_key = False
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPENS):
+            keys.append(None)
+            if len(keys) > MAX_DEPTH:
+                path = tuple(k for k in keys if k is not None)
+                raise ConfigError(
+                    f"the YAML is nested more than {MAX_DEPTH} levels deep",
+                    key_path=format_key_path(path) or None,
+                    file=file,
+                    line=token.start_mark.line + 1,
+                    hint=_NESTING_HINT,
+                )
+        elif isinstance(token, _CLOSES):
+            if keys:
+                keys.pop()
+        elif isinstance(token, yaml.KeyToken):
+            expect_key = True
+            continue
+        elif isinstance(token, yaml.ScalarToken) and expect_key and keys:
+            keys[-1] = str(token.value)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        expect_key = False
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> ConfigError:
+    position = max(0, min(exc.position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    char: Any = exc.character
+    shown = f"U+{ord(char) if isinstance(char, str) else int(char):04X}"
+    return ConfigError(
+        f"the file contains a control character ({shown}) that YAML does not allow",
+        file=file,
+        line=line,
+        hint="remove it; write escapes such as \\t inside double quotes if you need them",
+    )
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
@@ -70,15 +136,54 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
     )
 
 
-def _collect_lines(node: Node, path: KeyPath, lines: LineMap, file: str) -> None:
+class _Walk:
+    """Bounds on the node walk: how many nodes were seen (aliases count again) and the current path."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.active: set[int] = set()
+
+
+def _collect_lines(node: Node, path: KeyPath, lines: LineMap, file: str, walk: _Walk) -> None:
+    walk.count += 1
+    if walk.count > MAX_NODES:
+        raise ConfigError(
+            f"the YAML expands to more than {MAX_NODES} values (aliases repeated inside aliases?)",
+            key_path=format_key_path(path) or None,
+            file=file,
+            line=line_for(lines, path) or node.start_mark.line + 1,
+            hint="write the values out or use fewer nested aliases",
+        )
+    if id(node) in walk.active:
+        raise ConfigError(
+            "an alias refers to a value that contains it (a recursive alias)",
+            key_path=format_key_path(path) or None,
+            file=file,
+            line=line_for(lines, path) or node.start_mark.line + 1,
+            hint="an alias (*name) can only repeat an anchor (&name) defined outside it",
+        )
+    if not isinstance(node, MappingNode | SequenceNode):
+        return
+    walk.active.add(id(node))
+    try:
+        _collect_children(node, path, lines, file, walk)
+    finally:
+        walk.active.discard(id(node))
+
+
+def _collect_children(
+    node: MappingNode | SequenceNode, path: KeyPath, lines: LineMap, file: str, walk: _Walk
+) -> None:
     if isinstance(node, MappingNode):
         seen: set[str] = set()
         pairs: list[tuple[Node, Node]] = node.value
         for key_node, value_node in pairs:
             if not isinstance(key_node, ScalarNode):
+                _collect_lines(key_node, path, lines, file, walk)
                 continue
             key = str(key_node.value)
             if key == "<<":  # a merge key: its keys belong to this mapping, lines stay with the anchor
+                _collect_lines(value_node, path, {}, file, walk)
                 continue
             line = key_node.start_mark.line + 1
             if key in seen:
@@ -92,9 +197,9 @@ def _collect_lines(node: Node, path: KeyPath, lines: LineMap, file: str) -> None
                 )
             seen.add(key)
             lines[(*path, key)] = line
-            _collect_lines(value_node, (*path, key), lines, file)
-    elif isinstance(node, SequenceNode):
+            _collect_lines(value_node, (*path, key), lines, file, walk)
+    else:
         items: list[Node] = node.value
         for index, item in enumerate(items):
             lines[(*path, index)] = item.start_mark.line + 1
-            _collect_lines(item, (*path, index), lines, file)
+            _collect_lines(item, (*path, index), lines, file, walk)

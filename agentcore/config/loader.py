@@ -10,15 +10,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentcore._redact import is_secret_key, register_secret
+from agentcore._redact import is_secret_env, is_secret_header, is_secret_key, register_secret
+from agentcore.config._checks import control_characters
 from agentcore.config._env import expand_env
 from agentcore.config._validation import INTERNAL_FIELDS, convert_validation_error, describe_value
-from agentcore.config._yaml import KeyPath, LineMap, parse_yaml
+from agentcore.config._yaml import KeyPath, LineMap, format_key_path, line_for, parse_yaml
 from agentcore.config.schema import AgentConfig
 from agentcore.errors import ConfigError, ConfigNotFound
 
 CONFIG_ENV_VAR = "AGENTCORE_CONFIG"
 CONFIG_NAME = "cipher.yml"
+MAX_CONFIG_BYTES = 1024 * 1024  # configs are a few KiB; this bounds the memory a wrong file can take
 
 
 def find_config(explicit: str | Path | None) -> Path:
@@ -55,12 +57,7 @@ def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | N
     """Read, expand and validate the config file (found with :func:`find_config`); ``overrides`` win."""
     file = find_config(path)
     shown = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError("the file is not UTF-8 text", file=shown) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror}", file=shown) from None
+    text = _read(file, shown)
     raw, lines = parse_yaml(text, shown)
     if raw is None:
         raise ConfigError(
@@ -75,21 +72,48 @@ def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | N
             line=1,
             hint="start with 'llm:'",
         )
-    data = expand_env(raw, os.environ, file=shown, lines=lines)
+    used: list[tuple[str, str]] = []
+    data = expand_env(raw, os.environ, file=shown, lines=lines, used=used)
+    _register_env_secrets(used)
     overridden: list[KeyPath] = []
     if overrides:
         _merge(data, overrides, (), overridden)
     config = _validate(data, file=shown, lines=lines, overridden=overridden)
     config.base_dir = file.resolve().parent
     config.source = file.resolve()
+    config._lines = {format_key_path(k): v for k, v in lines.items()}  # pyright: ignore[reportPrivateUsage]
     return config
+
+
+def _read(file: Path, shown: str) -> str:
+    try:
+        size = file.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"the file is {size // 1024} KiB, over the {MAX_CONFIG_BYTES // 1024} KiB a config may have",
+                file=shown,
+                hint="is this the right file? put long prompts in a file named by systemPrompt.file",
+            )
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=shown) from None
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise ConfigError("the file contains a NUL byte: it is not a text file", file=shown, line=line)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError("the file is not UTF-8 text", file=shown, line=line, hint="save it as UTF-8") from None
 
 
 def load_config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -> AgentConfig:
     """Validate config data given in code (env expansion included); relative paths resolve to ``base_dir``."""
     if not isinstance(data, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ConfigError(f"expected a mapping of keys, got {describe_value(data)}")
-    expanded = expand_env(dict(data), os.environ)
+    used: list[tuple[str, str]] = []
+    expanded = expand_env(dict(data), os.environ, used=used)
+    _register_env_secrets(used)
     config = _validate(expanded, file=None, lines={}, overridden=[])
     config.base_dir = (base_dir or Path.cwd()).resolve()
     return config
@@ -124,21 +148,48 @@ def _merge(target: dict[str, Any], extra: Mapping[str, Any], path: KeyPath, leav
 def _validate(
     data: dict[str, Any], *, file: str | None, lines: LineMap, overridden: list[KeyPath]
 ) -> AgentConfig:
+    problems: list[ConfigError] = []
     for name in INTERNAL_FIELDS:
         if name in data:
-            raise ConfigError(
-                f"unknown key '{name}'",
-                key_path=name,
-                file=file,
-                line=lines.get((name,)),
-                hint="it is set by agentcore itself",
+            problems.append(
+                ConfigError(
+                    f"unknown key '{name}'",
+                    key_path=name,
+                    file=file,
+                    line=lines.get((name,)),
+                    hint="it is set by agentcore itself",
+                )
             )
+    for path, char in control_characters(data):
+        problems.append(
+            ConfigError(
+                f"the value contains a control character ({char})",
+                key_path=format_key_path(path) or None,
+                file=file,
+                line=line_for(lines, path),
+                hint="remove it; only tabs and newlines are allowed in text",
+            )
+        )
     try:
         config = AgentConfig.model_validate(data)
     except ValidationError as exc:
-        raise convert_validation_error(exc, data, file, lines, overridden) from None
+        error = convert_validation_error(exc, data, file, lines, overridden)
+        problems.extend(error.problems())
+        config = None
+    except RecursionError:
+        problems.append(ConfigError("the config is nested too deeply", file=file))
+        config = None
+    if problems or config is None:
+        raise problems[0].with_others(problems[1:])
     _register_secrets(config)
     return config
+
+
+def _register_env_secrets(used: list[tuple[str, str]]) -> None:
+    # A value read from OPENAI_API_KEY or DB_PASSWORD is a secret wherever the config puts it.
+    for name, value in used:
+        if is_secret_env(name):
+            register_secret(value)
 
 
 def _register_secrets(config: AgentConfig) -> None:
@@ -147,16 +198,25 @@ def _register_secrets(config: AgentConfig) -> None:
     if llm.aws is not None:
         for value in (llm.aws.access_key_id, llm.aws.secret_access_key, llm.aws.session_token):
             register_secret(value)
+    # Every configured header value is a credential unless the header is a plain one (Accept...):
+    # custom auth headers (Ocp-Apim-Subscription-Key, X-Custom-Auth) have no recognisable name.
     for key, value in llm.headers.items():
-        if is_secret_key(key):
+        if is_secret_header(key):
             register_secret(_credential(value))
     for server in config.mcp_servers.values():
         for key, value in server.headers.items():
-            if is_secret_key(key):
+            if is_secret_header(key):
                 register_secret(_credential(value))
         for key, value in server.env.items():
-            if is_secret_key(key):
+            if is_secret_key(key) or is_secret_env(key):
                 register_secret(value)
+    if config.storage.url:
+        from urllib.parse import urlsplit
+
+        try:
+            register_secret(urlsplit(config.storage.url).password)
+        except ValueError:
+            pass
 
 
 def _credential(header_value: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from agentcore.config._checks import check_http_url, check_not_blank, check_storage_url
 
 ProviderName = Literal[
     "openai", "azure", "openrouter", "ollama", "lmstudio", "qwen", "gemini", "deepseek", "anthropic", "aws"
@@ -14,7 +16,8 @@ PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+    # allow_inf_nan: a timeout of .inf or .nan is a mistake, never a setting.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False, allow_inf_nan=False)
 
 
 class AzureConfig(_Model):
@@ -86,6 +89,10 @@ class LLMConfig(_Model):
     qwen_options: QwenOptions | None = Field(default=None, alias="qwenOptions")
     aws: AwsConfig | None = None
 
+    # --- config validation ---
+    _model_not_blank = field_validator("model")(check_not_blank)
+    _base_url_valid = field_validator("base_url")(check_http_url)
+
 
 class PromptFile(_Model):
     """A system prompt read from a file (relative to cipher.yml's folder)."""
@@ -112,6 +119,9 @@ class McpServerConfig(_Model):
     connection_mode: Literal["strict", "lenient"] = Field(default="lenient", alias="connectionMode")
     include: list[str] | None = None
     exclude: list[str] = Field(default_factory=list[str])
+
+    # --- config validation ---
+    _url_valid = field_validator("url")(check_http_url)
 
     @model_validator(mode="before")
     @classmethod
@@ -147,6 +157,9 @@ class StorageConfig(_Model):
     """Where sessions and call logs live: SQLite by default, PostgreSQL by URL, ``memory://`` for none."""
 
     url: str | None = None
+
+    # --- config validation ---
+    _url_valid = field_validator("url")(check_storage_url)
 
 
 class CompressionConfig(_Model):
@@ -202,6 +215,19 @@ class AgentConfig(_Model):
     # Set by the loader, not by users: the folder relative paths resolve against.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
+    # --- config validation ---
+    # key path ("llm.model") -> line in the file, so errors found after loading can point at it.
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict[str, int])
+
+    def line_of(self, key_path: str | None) -> int | None:
+        """The line of ``key_path`` (or of its nearest parent) in the config file, when known."""
+        path = key_path or ""
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return None
 
     def resolve_path(self, path: Path) -> Path:
         """``path`` made absolute against the config file's folder."""
@@ -210,18 +236,16 @@ class AgentConfig(_Model):
 
     def system_prompt_text(self) -> str | None:
         """The system prompt, read from its file when it is one."""
-        from agentcore.errors import ConfigError
-
         if isinstance(self.system_prompt, PromptFile):
-            path = self.resolve_path(self.system_prompt.file)
-            try:
-                return path.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot read the system prompt file {path}: {exc.strerror}",
-                    key_path="systemPrompt.file",
-                    file=str(self.source) if self.source else None,
-                ) from None
+            from agentcore.config._checks import read_text_file
+
+            return read_text_file(
+                self.resolve_path(self.system_prompt.file),
+                what="system prompt file",
+                key_path="systemPrompt.file",
+                file=str(self.source) if self.source else None,
+                line=self.line_of("systemPrompt.file"),
+            )
         return self.system_prompt
 
     def masked(self) -> dict[str, Any]:
