@@ -155,6 +155,16 @@ def check_writable_file(path: Path, *, what: str, key_path: str | None, file: st
     try:
         if path.is_dir():
             raise ConfigError(f"the {what} {path} is a folder, not a file", key_path=key_path, file=file)
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise ConfigError(
+                f"cannot write the {what} {path}: {folder} is not a folder",
+                key_path=key_path,
+                file=file,
+                hint="choose a writable path",
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8"):
             pass

@@ -50,8 +50,9 @@ def parse_yaml(text: str, file: str) -> tuple[Any, LineMap]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
+        _check_size(node, file)
         lines: LineMap = {}
-        _collect_lines(node, (), lines, file, _Walk())
+        _collect_lines(node, (), lines, file)
         data = cast(Any, loader.construct_document(node))  # pyright: ignore[reportUnknownArgumentType]
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, file) from None
@@ -136,54 +137,87 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
     )
 
 
-class _Walk:
-    """Bounds on the node walk: how many nodes were seen (aliases count again) and the current path."""
+def _check_size(root: Node, file: str) -> None:
+    """Refuse recursive aliases, and documents whose aliases expand past ``MAX_NODES`` values."""
+    sizes: dict[int, int] = {}
 
-    def __init__(self) -> None:
-        self.count = 0
-        self.active: set[int] = set()
+    def measure(node: Node, path: KeyPath, line: int, active: set[int]) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in active:
+            raise ConfigError(
+                "an alias refers to a value that contains it (a recursive alias)",
+                key_path=format_key_path(path) or None,
+                file=file,
+                line=line,
+                hint="an alias (*name) can only repeat an anchor (&name) defined outside it",
+            )
+        total = 1
+        active.add(id(node))
+        for child_path, child_line, child in _children(node, path, line):
+            # Capped, so sizes stay small numbers however many times an alias repeats an alias.
+            total = min(total + measure(child, child_path, child_line, active), MAX_NODES + 1)
+        active.discard(id(node))
+        sizes[id(node)] = total
+        return total
 
-
-def _collect_lines(node: Node, path: KeyPath, lines: LineMap, file: str, walk: _Walk) -> None:
-    walk.count += 1
-    if walk.count > MAX_NODES:
-        raise ConfigError(
-            f"the YAML expands to more than {MAX_NODES} values (aliases repeated inside aliases?)",
-            key_path=format_key_path(path) or None,
-            file=file,
-            line=line_for(lines, path) or node.start_mark.line + 1,
-            hint="write the values out or use fewer nested aliases",
-        )
-    if id(node) in walk.active:
-        raise ConfigError(
-            "an alias refers to a value that contains it (a recursive alias)",
-            key_path=format_key_path(path) or None,
-            file=file,
-            line=line_for(lines, path) or node.start_mark.line + 1,
-            hint="an alias (*name) can only repeat an anchor (&name) defined outside it",
-        )
-    if not isinstance(node, MappingNode | SequenceNode):
+    if measure(root, (), 1, set()) <= MAX_NODES:
         return
-    walk.active.add(id(node))
-    try:
-        _collect_children(node, path, lines, file, walk)
-    finally:
-        walk.active.discard(id(node))
+    # Point at the innermost key whose value alone is too big: that is where the aliases multiply.
+    path: KeyPath = ()
+    line = 1
+    node = root
+    while True:
+        bigger = next(
+            ((p, ln, c) for p, ln, c in _children(node, path, line) if sizes[id(c)] > MAX_NODES), None
+        )
+        if bigger is None:
+            break
+        path, line, node = bigger
+    raise ConfigError(
+        f"the YAML expands to more than {MAX_NODES} values (aliases repeated inside aliases?)",
+        key_path=format_key_path(path) or None,
+        file=file,
+        line=line,
+        hint="write the values out or use fewer nested aliases",
+    )
 
 
-def _collect_children(
-    node: MappingNode | SequenceNode, path: KeyPath, lines: LineMap, file: str, walk: _Walk
-) -> None:
+def _children(node: Node, path: KeyPath, line: int) -> list[tuple[KeyPath, int, Node]]:
+    """(key path, line, node) of each key and value under ``node``; merged (``<<``) values keep ``path``."""
+    found: list[tuple[KeyPath, int, Node]] = []
+    if isinstance(node, MappingNode):
+        pairs: list[tuple[Node, Node]] = node.value
+        for key_node, value_node in pairs:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, ScalarNode):
+                found.append((path, key_line, key_node))
+                found.append((path, key_line, value_node))
+            elif key_node.value == "<<":
+                found.append((path, key_line, value_node))
+            else:
+                found.append(((*path, str(key_node.value)), key_line, value_node))
+    elif isinstance(node, SequenceNode):
+        items: list[Node] = node.value
+        found.extend(((*path, i), item.start_mark.line + 1, item) for i, item in enumerate(items))
+    return found
+
+
+def _collect_lines(node: Node, path: KeyPath, lines: LineMap, file: str) -> None:
+    if isinstance(node, MappingNode | SequenceNode):
+        _collect_children(node, path, lines, file)
+
+
+def _collect_children(node: MappingNode | SequenceNode, path: KeyPath, lines: LineMap, file: str) -> None:
     if isinstance(node, MappingNode):
         seen: set[str] = set()
         pairs: list[tuple[Node, Node]] = node.value
         for key_node, value_node in pairs:
             if not isinstance(key_node, ScalarNode):
-                _collect_lines(key_node, path, lines, file, walk)
                 continue
             key = str(key_node.value)
             if key == "<<":  # a merge key: its keys belong to this mapping, lines stay with the anchor
-                _collect_lines(value_node, path, {}, file, walk)
                 continue
             line = key_node.start_mark.line + 1
             if key in seen:
@@ -197,9 +231,9 @@ def _collect_children(
                 )
             seen.add(key)
             lines[(*path, key)] = line
-            _collect_lines(value_node, (*path, key), lines, file, walk)
+            _collect_lines(value_node, (*path, key), lines, file)
     else:
         items: list[Node] = node.value
         for index, item in enumerate(items):
             lines[(*path, index)] = item.start_mark.line + 1
-            _collect_lines(item, (*path, index), lines, file, walk)
+            _collect_lines(item, (*path, index), lines, file)

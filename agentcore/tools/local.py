@@ -109,7 +109,7 @@ def _import_file(path: Path) -> ModuleType:
             raise
         file, line = _error_location(exc, path)
         raise ConfigError(exc.message, key_path=exc.key_path, file=file, line=line, hint=exc.hint) from exc
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() at import is a broken module, not our exit
         sys.modules.pop(name, None)
         file, line = _error_location(exc, path)
         message = f"error while loading tool module: {type(exc).__name__}: {exc}"
