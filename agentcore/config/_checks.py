@@ -36,6 +36,17 @@ def check_not_blank(value: str) -> str:
     return value
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def check_header_names(value: dict[str, str]) -> dict[str, str]:
+    """Reject header names HTTP cannot carry (spaces, colons...), which would fail every request."""
+    for name in value:
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"invalid HTTP header name '{name[:60]}' (letters, digits and - only)")
+    return value
+
+
 def check_http_url(value: str | None) -> str | None:
     """Reject anything but an absolute http(s) URL with a host (and a valid port)."""
     if value is None:

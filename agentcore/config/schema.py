@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from agentcore.config._checks import check_http_url, check_not_blank, check_storage_url
+from agentcore.config._checks import check_header_names, check_http_url, check_not_blank, check_storage_url
 
 ProviderName = Literal[
     "openai", "azure", "openrouter", "ollama", "lmstudio", "qwen", "gemini", "deepseek", "anthropic", "aws"
@@ -92,6 +92,7 @@ class LLMConfig(_Model):
     # --- config validation ---
     _model_not_blank = field_validator("model")(check_not_blank)
     _base_url_valid = field_validator("base_url")(check_http_url)
+    _header_names_valid = field_validator("headers")(check_header_names)
 
 
 class PromptFile(_Model):
@@ -122,6 +123,7 @@ class McpServerConfig(_Model):
 
     # --- config validation ---
     _url_valid = field_validator("url")(check_http_url)
+    _header_names_valid = field_validator("headers")(check_header_names)
 
     @model_validator(mode="before")
     @classmethod
