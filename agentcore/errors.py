@@ -57,6 +57,8 @@ class ConfigError(AgentcoreError):
         """This error with ``file``/``line`` filled in where it named none (same class, same others)."""
         if not file or (self.file and (self.file != file or self.line)):
             return self
+        if self.key_path and self.key_path[0] in "-$":  # a flag or an env variable, not a config key
+            return self
         copy = ConfigError(self.message, key_path=self.key_path, file=file, line=line, hint=self.hint)
         copy.__class__ = type(self)
         return copy.with_others(self.others)
