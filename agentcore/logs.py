@@ -110,7 +110,9 @@ def configure_logging(
         except OSError as exc:  # e.g. replaced by a folder since the check
             from agentcore.errors import ConfigError
 
-            raise ConfigError(f"cannot write the JSON log file {path}: {exc.strerror}", key_path=key_path) from None
+            raise ConfigError(
+                f"cannot write the JSON log file {path}: {exc.strerror}", key_path=key_path
+            ) from None
         file_level = min(numeric, logging.INFO)
         file_handler.setLevel(file_level)
         floor = min(floor, file_level)

@@ -26,9 +26,9 @@ SLASH_MODULES = (
 def _make_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
     from agentcore._redact import redact_text
     from agentcore.agent import Agent
+    from agentcore.cli._common import load_agent
     from agentcore.cli._onboard import HELP as ONBOARD
     from agentcore.cli._onboard import find_local_server
-    from agentcore.cli._common import load_agent
     from agentcore.config.loader import load_config_from_dict
     from agentcore.errors import ConfigError, ConfigNotFound
 

@@ -100,7 +100,9 @@ def _url_problem(value: str, schemes: tuple[str, ...]) -> str | None:
 # ---- whole-document checks ----------------------------------------------------------------------
 
 
-def control_characters(data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str]]:
+def control_characters(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> list[tuple[tuple[str | int, ...], str]]:
     """(key path, first bad character as ``U+XXXX``) for each key or text value holding a control
     character (NUL, ESC...) or a lone surrogate.
 
@@ -144,7 +146,9 @@ def read_text_file(
             raise fail(f"the {what} {path} is a folder, not a file")
         size = path.stat().st_size
         if size > MAX_TEXT_FILE_BYTES:
-            raise fail(f"the {what} {path} is {size // 1024} KiB, over the {MAX_TEXT_FILE_BYTES // 1024} KiB limit")
+            raise fail(
+                f"the {what} {path} is {size // 1024} KiB, over the {MAX_TEXT_FILE_BYTES // 1024} KiB limit"
+            )
         data = path.read_bytes()
     except ValueError:  # a NUL in the path itself
         raise fail(f"the {what} path contains a control character") from None
@@ -180,7 +184,9 @@ def check_writable_file(path: Path, *, what: str, key_path: str | None, file: st
         with path.open("a", encoding="utf-8"):
             pass
     except ValueError:
-        raise ConfigError(f"the {what} path contains a control character", key_path=key_path, file=file) from None
+        raise ConfigError(
+            f"the {what} path contains a control character", key_path=key_path, file=file
+        ) from None
     except OSError as exc:
         raise ConfigError(
             f"cannot write the {what} {path}: {exc.strerror or exc}",

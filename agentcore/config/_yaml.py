@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 import yaml
@@ -83,7 +84,8 @@ def _check_depth(text: str, file: str) -> None:
     # PyYAML composes nodes recursively; this token pass is flat, so it can refuse deep nesting first.
     keys: list[str | None] = []
     expect_key = False
-    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+    tokens = cast(Iterator[yaml.Token], yaml.scan(text, Loader=yaml.SafeLoader))  # pyright: ignore[reportUnknownMemberType]
+    for token in tokens:
         if isinstance(token, _OPENS):
             keys.append(None)
             if len(keys) > MAX_DEPTH:

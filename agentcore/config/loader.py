@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import typing
 from collections.abc import Mapping
@@ -104,7 +105,9 @@ def _read(file: Path, shown: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError("the file is not UTF-8 text", file=shown, line=line, hint="save it as UTF-8") from None
+        raise ConfigError(
+            "the file is not UTF-8 text", file=shown, line=line, hint="save it as UTF-8"
+        ) from None
 
 
 def load_config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -> AgentConfig:
@@ -213,10 +216,8 @@ def _register_secrets(config: AgentConfig) -> None:
     if config.storage.url:
         from urllib.parse import urlsplit
 
-        try:
+        with contextlib.suppress(ValueError):
             register_secret(urlsplit(config.storage.url).password)
-        except ValueError:
-            pass
 
 
 def _credential(header_value: str) -> str:

@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    child_env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k != "AGENTCORE_LOG_JSON"}
+    child_env = {
+        k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k != "AGENTCORE_LOG_JSON"
+    }
     child_env.update({"NO_COLOR": "1", "PYTHONPATH": str(REPO), **(env or {})})
     return subprocess.run(
         [AGENTCORE, *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=child_env, check=False
@@ -90,12 +92,16 @@ def test_a_key_from_the_environment_satisfies_the_check(tmp_path: Path) -> None:
     cfg = tmp_path / "cipher.yml"
     cfg.write_text("llm:\n  provider: openai\n  model: gpt-4o\n", encoding="utf-8")
     assert cli("config", "check", "-c", str(cfg), cwd=tmp_path).returncode == 2
-    proc = cli("config", "check", "-c", str(cfg), cwd=tmp_path, env={"OPENAI_API_KEY": "sk-test-from-env-0123"})
+    proc = cli(
+        "config", "check", "-c", str(cfg), cwd=tmp_path, env={"OPENAI_API_KEY": "sk-test-from-env-0123"}
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"config OK: {cfg}")
 
 
-def test_online_sends_one_small_request_and_reports_the_answer(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+def test_online_sends_one_small_request_and_reports_the_answer(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
     cfg = tmp_path / "cipher.yml"
     cfg.write_text(
         f"llm:\n  provider: openai\n  model: gpt-4o\n  apiKey: sk-test-online-0123456\n"

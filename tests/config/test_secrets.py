@@ -24,7 +24,9 @@ MCP_HEADER = "mcp-subscription-5e8a2f71"
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    child_env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k != "AGENTCORE_LOG_JSON"}
+    child_env = {
+        k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k != "AGENTCORE_LOG_JSON"
+    }
     child_env.update({"NO_COLOR": "1", "PYTHONPATH": str(REPO), **(env or {})})
     return subprocess.run(
         [AGENTCORE, *args], capture_output=True, text=True, timeout=60, cwd=cwd, env=child_env, check=False
@@ -65,7 +67,9 @@ def test_config_check_masks_every_configured_header_value(tmp_path: Path) -> Non
     assert "Accept: application/json" in proc.stdout  # a plain header stays readable
 
 
-def test_error_lines_json_log_and_call_log_mask_custom_headers(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+def test_error_lines_json_log_and_call_log_mask_custom_headers(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
     db = tmp_path / "calls.db"
     cfg = write_config(tmp_path, f"{fake_openai.url}/v1", storage=f"sqlite:///{db}")
     # A gateway that echoes what it was sent: the values reach the error, the logs and the call log.
@@ -97,7 +101,11 @@ def test_values_from_secret_looking_env_variables_are_masked(
     monkeypatch.setenv("HOSTILE_MODEL_NAME", "gpt-4o-2024-08-06")
     config = load_config_from_dict(
         {
-            "llm": {"provider": "openai", "model": "${HOSTILE_MODEL_NAME}", "apiKey": "sk-test-0123456789abc"},
+            "llm": {
+                "provider": "openai",
+                "model": "${HOSTILE_MODEL_NAME}",
+                "apiKey": "sk-test-0123456789abc",
+            },
             "mcpServers": {
                 "gh": {"command": "server", "args": ["--token", "${HOSTILE_GITHUB_TOKEN}"]},
                 "db": {"command": "db-mcp", "args": ["--dsn=postgresql://u:${HOSTILE_DB_PASSWORD}@h/db"]},

@@ -119,7 +119,11 @@ CASES: tuple[Case, ...] = (
         (_BASE + "systemPrompt: caf\xe9\n").encode("latin-1"),
         "{cfg}:8: the file is not UTF-8 text (save it as UTF-8)",
     ),
-    Case("empty-file", "", "{cfg}: the file is empty (it needs at least an 'llm:' section with provider and model)"),
+    Case(
+        "empty-file",
+        "",
+        "{cfg}: the file is empty (it needs at least an 'llm:' section with provider and model)",
+    ),
     Case(
         "top-level-list",
         "- llm\n- provider\n",
@@ -183,9 +187,21 @@ CASES: tuple[Case, ...] = (
         files={"logs/keep": b""},
     ),
     # --- values ----------------------------------------------------------------------------------------
-    Case("empty-model", _BASE.replace("model: gpt-4o-mini", "model: ''"), "{cfg}:3 llm.model: must not be empty"),
-    Case("blank-model", _BASE.replace("model: gpt-4o-mini", "model: '   '"), "{cfg}:3 llm.model: must not be empty"),
-    Case("infinite-timeout", _with("  timeout: .inf\n"), "{cfg}:6 llm.timeout: must be a finite number, got inf"),
+    Case(
+        "empty-model",
+        _BASE.replace("model: gpt-4o-mini", "model: ''"),
+        "{cfg}:3 llm.model: must not be empty",
+    ),
+    Case(
+        "blank-model",
+        _BASE.replace("model: gpt-4o-mini", "model: '   '"),
+        "{cfg}:3 llm.model: must not be empty",
+    ),
+    Case(
+        "infinite-timeout",
+        _with("  timeout: .inf\n"),
+        "{cfg}:6 llm.timeout: must be a finite number, got inf",
+    ),
     Case("nan-timeout", _with("  timeout: .nan\n"), "{cfg}:6 llm.timeout: must be a finite number, got nan"),
     Case("negative-timeout", _with("  timeout: -3\n"), "{cfg}:6 llm.timeout: must be > 0, got -3"),
     Case(
@@ -305,4 +321,3 @@ CASES: tuple[Case, ...] = (
         pattern=True,
     ),
 )
-

@@ -39,7 +39,8 @@ def agentcore(
     child_env = {
         k: v
         for k, v in os.environ.items()
-        if not k.endswith("_API_KEY") and k not in ("AGENTCORE_LOG_JSON", "AGENTCORE_CONFIG", "AGENTCORE_DB_URL")
+        if not k.endswith("_API_KEY")
+        and k not in ("AGENTCORE_LOG_JSON", "AGENTCORE_CONFIG", "AGENTCORE_DB_URL")
     }
     child_env.update({"NO_COLOR": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2]), **(env or {})})
     return subprocess.run(
