@@ -144,12 +144,9 @@ def read_text_file(
     try:
         if path.is_dir():
             raise fail(f"the {what} {path} is a folder, not a file")
-        size = path.stat().st_size
-        if size > MAX_TEXT_FILE_BYTES:
-            raise fail(
-                f"the {what} {path} is {size // 1024} KiB, over the {MAX_TEXT_FILE_BYTES // 1024} KiB limit"
-            )
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_TEXT_FILE_BYTES)
+        if data is None:
+            raise fail(f"the {what} {path} is over the {MAX_TEXT_FILE_BYTES // 1024} KiB limit")
     except ValueError:  # a NUL in the path itself
         raise fail(f"the {what} path contains a control character") from None
     except OSError as exc:
@@ -163,6 +160,13 @@ def read_text_file(
             f"the {what} {path} is not UTF-8 text (bad byte at offset {exc.start})",
             hint="save it as UTF-8",
         ) from None
+
+
+def read_bounded(path: Path, limit: int) -> bytes | None:
+    """The bytes of ``path``, or None when it holds more than ``limit`` (a device such as /dev/zero too)."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def check_writable_file(path: Path, *, what: str, key_path: str | None, file: str | None = None) -> None:

@@ -34,11 +34,24 @@ def expand_env(
     ``used`` collects (name, value) of each variable read, so secrets taken from the environment
     can be masked later.
     """
-    problems: list[ConfigError] = []
-    result = _expand(data, (), _Lookup(environ, used), file, lines or {}, problems)
+    result, problems = expand_env_collect(data, environ, file=file, lines=lines, used=used)
     if problems:
         raise problems[0].with_others(problems[1:])
     return result
+
+
+def expand_env_collect(
+    data: Any,
+    environ: Mapping[str, str],
+    *,
+    file: str | None = None,
+    lines: LineMap | None = None,
+    used: list[tuple[str, str]] | None = None,
+) -> tuple[Any, list[ConfigError]]:
+    """Like :func:`expand_env`, but returns the problems; values that failed are left unexpanded."""
+    problems: list[ConfigError] = []
+    result = _expand(data, (), _Lookup(environ, used), file, lines or {}, problems)
+    return result, problems
 
 
 class _Lookup:

@@ -54,7 +54,10 @@ def parse_yaml(text: str, file: str) -> tuple[Any, LineMap]:
         _check_size(node, file)
         lines: LineMap = {}
         _collect_lines(node, (), lines, file)
-        data = cast(Any, loader.construct_document(node))  # pyright: ignore[reportUnknownArgumentType]
+        try:
+            data = cast(Any, loader.construct_document(node))  # pyright: ignore[reportUnknownArgumentType]
+        except (ValueError, OverflowError) as exc:  # e.g. an integer of 5,000 digits
+            raise _value_error(node, lines, file, exc) from None
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, file) from None
     except yaml.reader.ReaderError as exc:
@@ -106,6 +109,26 @@ def _check_depth(text: str, file: str) -> None:
         elif isinstance(token, yaml.ScalarToken) and expect_key and keys:
             keys[-1] = str(token.value)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
         expect_key = False
+
+
+def _value_error(root: Node, lines: LineMap, file: str, exc: Exception) -> ConfigError:
+    # Find the scalar that cannot be built by building each one alone (configs are small).
+    constructor = yaml.SafeLoader("")
+    pending: list[tuple[KeyPath, int, Node]] = [((), 1, root)]
+    while pending:
+        path, line, node = pending.pop()
+        if isinstance(node, ScalarNode):
+            try:
+                constructor.construct_object(node)  # pyright: ignore[reportUnknownMemberType]
+            except (ValueError, OverflowError, yaml.YAMLError):
+                reason = (
+                    "the number has too many digits"
+                    if "digits" in str(exc)
+                    else f"cannot read the value: {exc}"
+                )
+                return ConfigError(reason, key_path=format_key_path(path) or None, file=file, line=line)
+        pending.extend(reversed(_children(node, path, line)))
+    return ConfigError(f"cannot read a value: {exc}", file=file)
 
 
 def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> ConfigError:

@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from agentcore._redact import is_secret_env, is_secret_header, is_secret_key, register_secret
-from agentcore.config._checks import control_characters
-from agentcore.config._env import expand_env
+from agentcore.config._checks import control_characters, read_bounded
+from agentcore.config._env import expand_env, expand_env_collect
 from agentcore.config._validation import INTERNAL_FIELDS, convert_validation_error, describe_value
 from agentcore.config._yaml import KeyPath, LineMap, format_key_path, line_for, parse_yaml
 from agentcore.config.schema import AgentConfig
@@ -46,6 +46,8 @@ def _existing(path: Path, origin: str) -> Path:
     path = path.expanduser()
     if path.is_dir():
         raise ConfigError(f"the config path from {origin} is a folder, not a file: {path}")
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"the config path from {origin} is not a regular file: {path}")
     if not path.is_file():
         raise ConfigError(
             f"the config file from {origin} does not exist: {path}",
@@ -74,12 +76,12 @@ def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | N
             hint="start with 'llm:'",
         )
     used: list[tuple[str, str]] = []
-    data = expand_env(raw, os.environ, file=shown, lines=lines, used=used)
+    data, env_problems = expand_env_collect(raw, os.environ, file=shown, lines=lines, used=used)
     _register_env_secrets(used)
     overridden: list[KeyPath] = []
     if overrides:
         _merge(data, overrides, (), overridden)
-    config = _validate(data, file=shown, lines=lines, overridden=overridden)
+    config = _validate(data, file=shown, lines=lines, overridden=overridden, earlier=env_problems)
     config.base_dir = file.resolve().parent
     config.source = file.resolve()
     config._lines = {format_key_path(k): v for k, v in lines.items()}  # pyright: ignore[reportPrivateUsage]
@@ -88,14 +90,13 @@ def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | N
 
 def _read(file: Path, shown: str) -> str:
     try:
-        size = file.stat().st_size
-        if size > MAX_CONFIG_BYTES:
+        data = read_bounded(file, MAX_CONFIG_BYTES)
+        if data is None:
             raise ConfigError(
-                f"the file is {size // 1024} KiB, over the {MAX_CONFIG_BYTES // 1024} KiB a config may have",
+                f"the file is over the {MAX_CONFIG_BYTES // 1024} KiB a config may have",
                 file=shown,
                 hint="is this the right file? put long prompts in a file named by systemPrompt.file",
             )
-        data = file.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=shown) from None
     if b"\x00" in data:
@@ -149,9 +150,17 @@ def _merge(target: dict[str, Any], extra: Mapping[str, Any], path: KeyPath, leav
 
 
 def _validate(
-    data: dict[str, Any], *, file: str | None, lines: LineMap, overridden: list[KeyPath]
+    data: dict[str, Any],
+    *,
+    file: str | None,
+    lines: LineMap,
+    overridden: list[KeyPath],
+    earlier: list[ConfigError] | None = None,
 ) -> AgentConfig:
-    problems: list[ConfigError] = []
+    # Problems found before validation (unset variables) come first; a value that could not be
+    # expanded is not reported a second time by the schema.
+    problems: list[ConfigError] = list(earlier or [])
+    skip = {p.key_path for p in problems}
     for name in INTERNAL_FIELDS:
         if name in data:
             problems.append(
@@ -177,7 +186,7 @@ def _validate(
         config = AgentConfig.model_validate(data)
     except ValidationError as exc:
         error = convert_validation_error(exc, data, file, lines, overridden)
-        problems.extend(error.problems())
+        problems.extend(p for p in error.problems() if p.key_path not in skip)
         config = None
     except RecursionError:
         problems.append(ConfigError("the config is nested too deeply", file=file))

@@ -135,3 +135,21 @@ def test_online_reports_a_refused_key_once_without_retrying(tmp_path: Path, fake
     assert "HTTP 401" in line
     assert "sk-test-refused-0123456" not in line
     assert len(fake_openai.requests) == 1
+
+
+def test_unset_variables_and_schema_problems_are_listed_together(tmp_path: Path) -> None:
+    cfg = tmp_path / "cipher.yml"
+    cfg.write_text(
+        "llm:\n  provider: openai\n  model: gpt-4o\n  apiKey: ${CHECK_UNSET_KEY}\n"
+        "  baseURL: ${CHECK_UNSET_URL}\n  timeout: .nan\n",
+        encoding="utf-8",
+    )
+    proc = cli("config", "check", "-c", str(cfg), cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert [line.split(": ")[0] for line in lines] == [
+        f"{cfg}:4 llm.apiKey",
+        f"{cfg}:5 llm.baseURL",  # reported once, for the variable, not again as a bad URL
+        f"{cfg}:6 llm.timeout",
+        "3 problems found",
+    ]

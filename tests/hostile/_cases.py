@@ -80,7 +80,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "huge-file",
         _BASE + "# " + "x" * (1024 * 1024) + "\n",
-        "{cfg}: the file is 1024 KiB, over the 1024 KiB a config may have "
+        "{cfg}: the file is over the 1024 KiB a config may have "
         "(is this the right file? put long prompts in a file named by systemPrompt.file)",
     ),
     # --- bytes and characters -------------------------------------------------------------------------
@@ -118,6 +118,16 @@ CASES: tuple[Case, ...] = (
         "latin-1-file",
         (_BASE + "systemPrompt: caf\xe9\n").encode("latin-1"),
         "{cfg}:8: the file is not UTF-8 text (save it as UTF-8)",
+    ),
+    Case(
+        "huge-integer",
+        _with("  maxTokens: " + "9" * 5000 + "\n"),
+        "{cfg}:6 llm.maxTokens: the number has too many digits",
+    ),
+    Case(
+        "prompt-file-is-a-device",
+        _BASE + "systemPrompt:\n  file: /dev/zero\n",
+        "{cfg}:9 systemPrompt.file: the system prompt file /dev/zero is over the 4096 KiB limit",
     ),
     Case(
         "empty-file",
