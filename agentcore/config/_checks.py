@@ -47,6 +47,14 @@ def check_header_names(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def check_path_not_empty(value: Any) -> Any:
+    """(mode="before") Reject an empty path, which would silently mean the config's own folder."""
+    items: list[Any] = cast(list[Any], value) if isinstance(value, list) else [value]
+    if any(isinstance(item, str) and not item.strip() for item in items):
+        raise ValueError("a path must not be empty")
+    return value
+
+
 def check_http_url(value: str | None) -> str | None:
     """Reject anything but an absolute http(s) URL with a host (and a valid port)."""
     if value is None:
@@ -115,7 +123,9 @@ def control_characters(
             found.append((path, f"U+{ord(match.group()):04X}"))
     elif isinstance(data, dict):
         for key, value in cast(dict[Any, Any], data).items():
-            if isinstance(key, str) and (match := _CONTROL.search(key)):
+            if not isinstance(key, str):
+                found.append(((*path, str(key)), "a key that is not text"))
+            elif match := _CONTROL.search(key):
                 found.append(((*path, key), f"U+{ord(match.group()):04X}"))
             else:
                 found.extend(control_characters(value, (*path, str(key))))

@@ -173,6 +173,17 @@ def _validate(
                 )
             )
     for path, char in control_characters(data):
+        if not char.startswith("U+"):
+            problems.append(
+                ConfigError(
+                    f"the key {path[-1]} is not text",
+                    key_path=format_key_path(path),
+                    file=file,
+                    line=line_for(lines, path),
+                    hint="quote it",
+                )
+            )
+            continue
         problems.append(
             ConfigError(
                 f"the value contains a control character ({char})",
@@ -186,7 +197,11 @@ def _validate(
         config = AgentConfig.model_validate(data)
     except ValidationError as exc:
         error = convert_validation_error(exc, data, file, lines, overridden)
-        problems.extend(p for p in error.problems() if p.key_path not in skip)
+        problems.extend(
+            p
+            for p in error.problems()
+            if p.key_path not in skip and not p.message.startswith("keys should be strings")
+        )
         config = None
     except RecursionError:
         problems.append(ConfigError("the config is nested too deeply", file=file))

@@ -7,7 +7,13 @@ from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from agentcore.config._checks import check_header_names, check_http_url, check_not_blank, check_storage_url
+from agentcore.config._checks import (
+    check_header_names,
+    check_http_url,
+    check_not_blank,
+    check_path_not_empty,
+    check_storage_url,
+)
 
 ProviderName = Literal[
     "openai", "azure", "openrouter", "ollama", "lmstudio", "qwen", "gemini", "deepseek", "anthropic", "aws"
@@ -100,6 +106,9 @@ class PromptFile(_Model):
 
     file: Path
 
+    # --- config validation ---
+    _file_not_empty = field_validator("file", mode="before")(check_path_not_empty)
+
 
 class McpServerConfig(_Model):
     """One MCP server. ``type`` may be left out (inferred from ``command`` or ``url``, as Claude Desktop does)."""
@@ -124,6 +133,7 @@ class McpServerConfig(_Model):
     # --- config validation ---
     _url_valid = field_validator("url")(check_http_url)
     _header_names_valid = field_validator("headers")(check_header_names)
+    _cwd_not_empty = field_validator("cwd", mode="before")(check_path_not_empty)
 
     @model_validator(mode="before")
     @classmethod
@@ -188,6 +198,9 @@ class LoggingConfig(_Model):
     json_file: Path | None = Field(default=None, alias="jsonFile")
     store_content: bool = Field(default=False, alias="storeContent")
 
+    # --- config validation ---
+    _json_file_not_empty = field_validator("json_file", mode="before")(check_path_not_empty)
+
 
 class ModelPrice(_Model):
     """USD per million tokens."""
@@ -218,6 +231,7 @@ class AgentConfig(_Model):
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
     # --- config validation ---
+    _local_tools_not_empty = field_validator("local_tools", mode="before")(check_path_not_empty)
     # key path ("llm.model") -> line in the file, so errors found after loading can point at it.
     _lines: dict[str, int] = PrivateAttr(default_factory=dict[str, int])
 

@@ -129,6 +129,13 @@ CASES: tuple[Case, ...] = (
         _BASE + "systemPrompt:\n  file: /dev/zero\n",
         "{cfg}:9 systemPrompt.file: the system prompt file /dev/zero is over the 4096 KiB limit",
     ),
+    Case("non-text-key", _BASE + "5: x\n", "{cfg}:8 5: the key 5 is not text (quote it)"),
+    Case("empty-tools-path", _BASE + "localTools: ['']\n", "{cfg}:8 localTools: a path must not be empty"),
+    Case(
+        "empty-json-log-path",
+        _BASE + "logging:\n  jsonFile: ''\n",
+        "{cfg}:9 logging.jsonFile: a path must not be empty",
+    ),
     Case(
         "empty-file",
         "",
