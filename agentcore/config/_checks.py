@@ -47,12 +47,12 @@ def check_header_names(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-def check_path_not_empty(value: Any) -> Any:
+def check_path_not_empty(value: object) -> object:
     """(mode="before") Reject an empty path, which would silently mean the config's own folder."""
-    items: list[Any] = cast(list[Any], value) if isinstance(value, list) else [value]
+    items = cast(list[object], value) if isinstance(value, list) else [value]
     if any(isinstance(item, str) and not item.strip() for item in items):
         raise ValueError("a path must not be empty")
-    return value
+    return cast(object, value)
 
 
 def check_http_url(value: str | None) -> str | None:
