@@ -54,7 +54,8 @@ def redact_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> M
         elif isinstance(value, str):
             event[key] = redact_text(value)
         elif isinstance(value, dict | list | tuple):
-            event[key] = redact_mapping(value)
+            # Wrapped so a "headers"/"env" field gets the same per-name rules as inside a mapping.
+            event[key] = redact_mapping({key: value})[key]
     return event
 
 

@@ -42,6 +42,10 @@ def user_errors() -> Generator[None]:
         yield
     except AgentcoreError as exc:
         fail(one_line(redact_text(str(exc))), exc.exit_code)
+    except OSError as exc:
+        # A file, folder or device the user named (or the disk) refused: say which, in one line.
+        where = f": {exc.filename}" if exc.filename else ""
+        fail(one_line(redact_text(f"{exc.strerror or exc}{where}")), 1)
     except RecursionError:
         # Only hostile input gets here (a structure nested past Python's limit): never a traceback.
         fail("the input is nested too deeply to process", EXIT_USAGE)

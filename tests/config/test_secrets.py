@@ -166,3 +166,27 @@ def test_what_counts_as_a_maskable_secret(value: str, maskable: bool) -> None:
 )
 def test_which_env_variable_names_hold_secrets(name: str, secret: bool) -> None:
     assert is_secret_env(name) is secret
+
+
+def test_json_log_masks_header_fields_and_registered_values(tmp_path: Path) -> None:
+    import logging
+
+    import structlog
+
+    from agentcore.logs import configure_logging
+
+    register_secret("jsonlog-secret-7a9c1e3b5d")
+    log_file = tmp_path / "log.jsonl"
+    try:
+        configure_logging("info", log_file)
+        structlog.get_logger("agentcore.test").info(
+            "request",
+            headers={"X-Custom-Auth": "plainish-9f8e7d6c", "Accept": "application/json"},
+            detail="sent jsonlog-secret-7a9c1e3b5d upstream",
+        )
+    finally:
+        for handler in logging.getLogger("agentcore").handlers:
+            handler.flush()
+    line = json.loads(log_file.read_text(encoding="utf-8").splitlines()[-1])
+    assert line["headers"] == {"X-Custom-Auth": MASK, "Accept": "application/json"}
+    assert line["detail"] == f"sent {MASK} upstream"
