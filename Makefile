@@ -3,7 +3,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do if $$p -
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install chat test lint bench clean
+.PHONY: install chat test lint docs bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo 'agentcore needs Python >= 3.11 (python3.11, python3.12 or python3.13 on PATH)'; exit 1; }
@@ -24,6 +24,10 @@ lint: install
 	$(BIN)/ruff check agentcore tests tools bench
 	$(BIN)/ruff format --check agentcore tests tools bench
 	$(BIN)/pyright
+	$(BIN)/mkdocs build --strict --quiet
+
+docs: install
+	$(BIN)/mkdocs build --strict
 
 # Peers go into their own venv (bench/.venv-peers), created by the harness. `make bench BENCH_ARGS=--quick`
 bench: install

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from agentcore._sync import run_sync
 from agentcore.config.schema import AgentConfig
 from agentcore.context.manager import ContextManager
+from agentcore.llm.client import ModelClient
 from agentcore.llm.events import ErrorEvent, FinalAnswer, LimitReached, StreamEvent, ToolResult
 from agentcore.llm.service import LLMService
 from agentcore.messages import ImagePart, Usage
@@ -89,8 +90,10 @@ class Agent:
         *,
         tools: Sequence[Any] = (),
         sources: Sequence[ToolSource] = (),
+        profile: str | None = None,
+        model: str | None = None,
     ) -> None:
-        from agentcore.llm.factory import create_llm_service
+        from agentcore.llm.factory import build_client
         from agentcore.logs import ensure_logging
         from agentcore.tools.local import LocalToolSource
 
@@ -104,15 +107,22 @@ class Agent:
             [local, *sources_from_config(config), *sources],
             default_timeout=config.tool_timeout,
             output_limit=config.tool_output_limit,
+            concurrency=config.tool_concurrency,
         )
         from agentcore.context.prompt import load_system_prompt
         from agentcore.context.sessions import build_sessions, new_session_name
 
         self._system_prompt = load_system_prompt(config)
-        self.service: LLMService = create_llm_service(config.llm, tools=self.tools)
+        # The default client: ``profile`` / ``model``, else defaultProfile, else the llm: block.
+        self.service = LLMService(
+            build_client(config, profile, model),
+            tools=self.tools,
+            factory=lambda p, m: build_client(config, p, m),
+        )
         # Stored sessions; compression summaries are one history-free request (direct_generate).
         self.sessions = build_sessions(config, self._system_prompt, self._summarize)
         self.service.context = self.sessions.get(new_session_name("api"))
+        self._initial = self.service.client
         self._started = False
         from agentcore.tracing.setup import attach_call_log
 
@@ -125,11 +135,31 @@ class Agent:
         *,
         overrides: dict[str, Any] | None = None,
         tools: Sequence[Any] = (),
+        profile: str | None = None,
+        model: str | None = None,
     ) -> Agent:
-        """An agent from ``cipher.yml`` (found the usual way when ``path`` is None)."""
+        """An agent from ``cipher.yml`` (found the usual way when ``path`` is None); ``profile``
+        (a ``profiles:`` name) or ``model`` (``provider/model``) chooses its default model client."""
         from agentcore.config.loader import load_config
 
-        return cls(load_config(path, overrides=overrides), tools=tools)
+        return cls(load_config(path, overrides=overrides), tools=tools, profile=profile, model=model)
+
+    def use(self, *, profile: str | None = None, model: str | None = None) -> ModelClient:
+        """Make ``profile`` and/or ``model`` the default for later runs (``/profile``, ``/model``)."""
+        client = self.service.client_for(profile, model) if profile or model else self._initial
+        self.service.client = client
+        return client
+
+    def client_for(self, profile: str | None = None, model: str | None = None) -> ModelClient:
+        """The client a run uses: ``profile``/``model`` when given, else a ``profile`` set with
+        ``call_context(profile=...)``, else this agent's default."""
+        if profile is None and model is None:
+            from agentcore.tracing.context import current
+
+            profile = current().tags.get("profile")
+            if profile is None:
+                return self.service.client
+        return self.service.client_for(profile, model)
 
     async def _summarize(self, text: str, system: str | None) -> str:
         return await self.service.direct_generate(text, system)
@@ -172,31 +202,48 @@ class Agent:
         await self.close()
 
     async def stream(
-        self, text: str, *, image: ImageInput = None, session: str | None = None
+        self,
+        text: str,
+        *,
+        image: ImageInput = None,
+        session: str | None = None,
+        profile: str | None = None,
+        model: str | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Run one user turn, yielding events as they happen (text deltas, tool calls, results, the answer)."""
         await self.start()
-        message = self.service.user_message(text, image)
+        client = self.client_for(profile, model)
+        message = self.service.user_message(text, image, client)
         async with self.call_log.run_span(session):
             try:
-                async for event in self.service.run_loop(self.session(session), message, stream=True):
+                context = self.session(session)
+                async for event in self.service.run_loop(context, message, stream=True, client=client):
                     yield event
             except Exception as exc:
                 yield ErrorEvent(exc)
                 raise
 
-    async def run(self, text: str, *, image: ImageInput = None, session: str | None = None) -> RunResult:
-        """Run one user turn to its end and return the answer with what happened on the way."""
+    async def run(
+        self,
+        text: str,
+        *,
+        image: ImageInput = None,
+        session: str | None = None,
+        profile: str | None = None,
+        model: str | None = None,
+    ) -> RunResult:
+        """Run one user turn to its end and return the answer with what happened on the way.
+        ``profile`` / ``model`` (``provider/model``) choose the model client for this run."""
         async with self.call_log.run_span(session):
-            return await self._run(text, image, session)
+            return await self._run(text, image, session, self.client_for(profile, model))
 
-    async def _run(self, text: str, image: ImageInput, session: str | None) -> RunResult:
+    async def _run(self, text: str, image: ImageInput, session: str | None, client: ModelClient) -> RunResult:
         await self.start()
-        message = self.service.user_message(text, image)
+        message = self.service.user_message(text, image, client)
         records: list[ToolCallRecord] = []
         context = self.session(session)
         session = context.name
-        async for event in self.service.run_loop(context, message, stream=False):
+        async for event in self.service.run_loop(context, message, stream=False, client=client):
             if isinstance(event, ToolResult):
                 records.append(
                     ToolCallRecord(
@@ -216,20 +263,30 @@ class Agent:
         raise AssertionError("the tool loop ended without an outcome")
 
     async def usage(self, *, session: str | None = None) -> dict[str, Any]:
-        """Requests, tokens, cost and errors from the call log: of session ``session``, or of the
-        default session since this agent was created."""
+        """Requests, tokens, cost and errors from the call log: of session ``session`` (every call
+        in it), or of exactly this agent's calls. ``cost_usd`` is None unless every call is priced
+        (``cost_usd_priced`` and ``unpriced_requests`` then say what is known)."""
         from agentcore.tracing.query import totals
 
         await self.call_log.flush()
-        since = self.call_log.created_at if session is None else None
-        return await totals(self.call_log.writer.url, session_id=session, since=since)
+        if session is not None:
+            return await totals(self.call_log.writer.url, session_id=session)
+        return await totals(self.call_log.writer.url, agent_id=self.call_log.agent_id)
 
-    def run_sync(self, text: str, *, image: ImageInput = None, session: str | None = None) -> RunResult:
+    def run_sync(
+        self,
+        text: str,
+        *,
+        image: ImageInput = None,
+        session: str | None = None,
+        profile: str | None = None,
+        model: str | None = None,
+    ) -> RunResult:
         """``run`` for synchronous code; closes the agent's connections afterwards."""
 
         async def _once() -> RunResult:
             try:
-                return await self.run(text, image=image, session=session)
+                return await self.run(text, image=image, session=session, profile=profile, model=model)
             finally:
                 await self.close()
 

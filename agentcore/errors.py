@@ -171,6 +171,27 @@ def describe(exc: BaseException) -> ErrorInfo:
     return ErrorInfo(type(exc).__name__, redact_text(str(exc)).splitlines()[0] if str(exc) else "")
 
 
+class AllTargetsFailed(ProviderError):
+    """Every target of a routed profile failed (or is cooling down past the retry budget)."""
+
+    def __init__(self, profile: str, failures: list[tuple[str, str]], *, attempts: int) -> None:
+        self.profile = profile
+        self.failures = failures
+        listing = "; ".join(f"{name}: {error}" for name, error in failures)
+        reason = f"all {len(failures)} targets of profile '{profile}' failed: {listing}"
+        super().__init__(reason, provider="router", model=profile, attempts=attempts)
+
+    def _render(self) -> str:
+        text = self.reason
+        if self.attempts > 1:
+            text += f" (after {self.attempts} attempts)"
+        return text
+
+
+class IncompleteResponseError(ProviderError):
+    """The provider's response ended before it was complete (a stream without its finish, a cut body)."""
+
+
 def one_line(text: str) -> str:
     """``text`` as a single printable line: newlines, tabs and control characters become visible escapes."""
     if text.isprintable():

@@ -103,7 +103,7 @@ class Usage:
             self.cache_write_tokens + other.cache_write_tokens,
             self.cache_write_1h_tokens + other.cache_write_1h_tokens,
             self.reported and other.reported,
-            None if None in totals else self.total_tokens + other.total_tokens,
+            None if totals == (None, None) else self.total_tokens + other.total_tokens,
         )
 
     def as_dict(self) -> dict[str, int | bool]:

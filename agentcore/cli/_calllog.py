@@ -26,3 +26,28 @@ def calllog_url(config: Path | None, db: str | None) -> str:
 def format_usd(value: float) -> str:
     """Dollars with enough decimals that a cheap call does not read as $0.0000."""
     return f"${value:,.4f}" if value >= 0.01 or value == 0 else f"${value:.6f}"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 call``, ``2 calls``."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def format_cost(totals: dict[str, object]) -> str:
+    """A group's cost, never a made-up $0: the total when every call is priced, else the priced
+    part "+ n unpriced calls" (or "unknown" when no call is priced)."""
+    unpriced = int(totals.get("unpriced_requests") or 0)  # pyright: ignore[reportArgumentType]
+    cost = totals.get("cost_usd")
+    if not unpriced and isinstance(cost, int | float):
+        return format_usd(float(cost))
+    requests = int(totals.get("requests") or 0)  # pyright: ignore[reportArgumentType]
+    priced = totals.get("cost_usd_priced")
+    if requests > unpriced and isinstance(priced, int | float):
+        return f"{format_usd(float(priced))} + {plural(unpriced, 'unpriced call')}"
+    return f"unknown ({plural(unpriced, 'unpriced call')})"
+
+
+def format_unreported(totals: dict[str, object]) -> str | None:
+    """ "usage not reported (n calls)" when some calls came without usage."""
+    n = int(totals.get("unreported_requests") or 0)  # pyright: ignore[reportArgumentType]
+    return f"usage not reported ({plural(n, 'call')})" if n else None

@@ -65,8 +65,22 @@ def overrides(
     return {"llm": llm} if llm else {}
 
 
-def load_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
-    """The agent for ``--config`` (or the usual lookup) with flag overrides applied.
+def split_model(model: str | None) -> tuple[str | None, str | None]:
+    """``-m``: ``(llm.model override, None)`` for a bare name, ``(None, target)`` for a one-off
+    target written ``provider/model`` (or a ``models:`` name, resolved by the agent)."""
+    if model and "/" in model:
+        from agentcore.config.schema import PROVIDERS
+
+        if model.partition("/")[0] in PROVIDERS:
+            return None, model
+    return model, None
+
+
+Choice = tuple[str | None, str | None]  # (profile, one-off target) from -p / -m
+
+
+def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (None, None)) -> Agent:
+    """The agent for ``--config`` (or the usual lookup) with flag overrides and ``-p``/``-m`` applied.
 
     The config passes the same start-up checks as ``config check`` first; errors name the file and line.
     """
@@ -75,10 +89,19 @@ def load_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
     from agentcore.config.loader import load_config
     from agentcore.errors import ConfigError
 
-    loaded = load_config(config, overrides=flags or None)
+    llm_flags: dict[str, Any] = dict(flags.get("llm", {}))
+    bare = llm_flags.pop("model", None)
+    rest = {**flags, "llm": llm_flags} if llm_flags else {k: v for k, v in flags.items() if k != "llm"}
+    loaded = load_config(config, overrides=rest or None)
+    model = choice[1]
+    if bare is not None:
+        if bare in loaded.models:
+            model = bare  # -m NAME of a models: entry: a one-off target
+        else:
+            loaded.llm.model = bare
     preflight(loaded)
     try:
-        return Agent(loaded)
+        return Agent(loaded, profile=choice[0], model=model)
     except ConfigError as exc:
         raise locate(exc, loaded) from None
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
 
+from agentcore._redact import redact_text
 from agentcore.llm.events import (
     FinalAnswer,
     LimitReached,
@@ -17,6 +19,14 @@ from agentcore.llm.events import (
 _DIM = "\x1b[2m"
 _RED = "\x1b[31m"
 _RESET = "\x1b[0m"
+# Control characters (escape sequences included) in tool output must not drive the terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
+
+
+def one_line(text: str, width: int = 100) -> str:
+    """``text`` as one printable, redacted line of at most ``width`` characters."""
+    line = _CONTROL.sub(" ", redact_text(text)).strip()
+    return line if len(line) <= width else line[: width - 3] + "..."
 
 
 class EventPrinter:
@@ -46,14 +56,13 @@ class EventPrinter:
             self.out.flush()
             self._mid_line = not event.text.endswith("\n")
         elif isinstance(event, ToolCallStarted):
-            self._note(f"→ {event.name} …")
+            self._note(f"→ {one_line(event.name, 64)} …")
         elif isinstance(event, ToolResult):
             status = "failed" if event.message.is_error else "done"
-            preview = event.message.text.replace("\n", " ")
-            if len(preview) > 100:
-                preview = preview[:97] + "..."
             self._note(
-                f"← {event.call.name} {status} ({event.elapsed_ms:.0f} ms): {preview}", event.message.is_error
+                f"← {one_line(event.call.name, 64)} {status} ({event.elapsed_ms:.0f} ms): "
+                f"{one_line(event.message.text)}",
+                event.message.is_error,
             )
         elif isinstance(event, FinalAnswer):
             self.final = event

@@ -19,8 +19,14 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: loading rich's renderer would double the start-up time
 )
 
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="override llm.model")]
-ProviderOpt = Annotated[str | None, typer.Option("--provider", "-p", help="override llm.provider")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="a one-off model: provider/model, a models: name, or llm.model"),
+]
+ProviderOpt = Annotated[str | None, typer.Option("--provider", help="override llm.provider")]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", "-p", help="use this profile (cipher.yml profiles:)")
+]
 
 
 def _version(value: bool) -> None:
@@ -54,6 +60,7 @@ def run(
     config: ConfigOpt = None,
     model: ModelOpt = None,
     provider: ProviderOpt = None,
+    profile: ProfileOpt = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="print answer, tool calls, iterations and usage as JSON")
     ] = False,
@@ -66,15 +73,17 @@ def run(
     ] = False,
 ) -> None:
     """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""
-    from agentcore.cli._common import fail, overrides, read_prompt
+    from agentcore.cli._common import fail, overrides, read_prompt, split_model
     from agentcore.cli.run_cmd import run_once
 
     if session and cont:
         fail("give either --session NAME or --continue, not both", 2)
     text = read_prompt(prompt)
+    model, target = split_model(model)
     code = run_once(
-        config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont
-    )
+        config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont,
+        choice=(profile, target),
+    )  # fmt: skip
     if code:
         raise typer.Exit(code)
 
@@ -84,6 +93,7 @@ def chat(
     config: ConfigOpt = None,
     model: ModelOpt = None,
     provider: ProviderOpt = None,
+    profile: ProfileOpt = None,
     session: Annotated[
         str | None, typer.Option("--session", "-s", help="resume (or create) this named session")
     ] = None,
@@ -92,10 +102,11 @@ def chat(
     ] = False,
 ) -> None:
     """Chat with the agent interactively (resumes the last chat; /help lists the commands)."""
-    from agentcore.cli._common import overrides
+    from agentcore.cli._common import overrides, split_model
     from agentcore.cli.chat_cmd import chat_loop
 
-    chat_loop(config, overrides(model, provider), session=session, new=new)
+    model, target = split_model(model)
+    chat_loop(config, overrides(model, provider), session=session, new=new, choice=(profile, target))
 
 
 @app.command()
@@ -119,6 +130,8 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
 TOP_LEVEL_MODULES = (
     "agentcore.cli.usage_cmd",
     "agentcore.cli.trace_cmd",
+    "agentcore.cli.profiles_cmd",
+    "agentcore.cli.pricing_cmd",
 )  # modules adding top-level commands to ``app``
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentcore.cli._common import fail
+from agentcore.cli._common import Choice, fail
 from agentcore.cli._render import EventPrinter
 from agentcore.cli._slash import ChatState, dispatch
 
@@ -23,7 +23,7 @@ SLASH_MODULES = (
 )
 
 
-def _make_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
+def _make_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (None, None)) -> Agent:
     from agentcore._redact import redact_text
     from agentcore.agent import Agent
     from agentcore.cli._common import load_agent
@@ -33,7 +33,7 @@ def _make_agent(config: Path | None, flags: dict[str, Any]) -> Agent:
     from agentcore.errors import ConfigError, ConfigNotFound
 
     try:
-        return load_agent(config, flags)
+        return load_agent(config, flags, choice)
     except ConfigError as exc:
         missing = exc.key_path == "llm.apiKey" or isinstance(exc, ConfigNotFound)
         if config is not None or not missing:
@@ -60,7 +60,12 @@ async def _turn(state: ChatState, text: str) -> None:
 
 
 def chat_loop(
-    config: Path | None, flags: dict[str, Any], *, session: str | None = None, new: bool = False
+    config: Path | None,
+    flags: dict[str, Any],
+    *,
+    session: str | None = None,
+    new: bool = False,
+    choice: Choice = (None, None),
 ) -> None:
     """Read lines, run turns, until /exit or end of input (resuming the last chat session unless ``new``)."""
     from importlib import import_module
@@ -70,9 +75,12 @@ def chat_loop(
 
     for module in SLASH_MODULES:
         import_module(module)
-    agent = _make_agent(config, flags)
-    print(f"agentcore chat · {agent.service.provider}/{agent.service.model} · /help for commands")
-    with asyncio.Runner() as runner:
+    agent = _make_agent(config, flags, choice)
+    from agentcore.cli._signals import TerminateAsInterrupt
+    from agentcore.cli.slash_basic import describe_client
+
+    print(f"agentcore chat · {describe_client(agent.service.client)} · /help for commands")
+    with TerminateAsInterrupt() as stop, asyncio.Runner() as runner:
         state = ChatState(agent, runner)
         try:
             from agentcore.cli.slash_sessions import pick_chat_session
@@ -89,6 +97,8 @@ def chat_loop(
                     print()
                     break
                 except KeyboardInterrupt:
+                    if stop.signum:
+                        break
                     print("\n(/exit or Ctrl-D to leave)")
                     continue
                 if not line:
@@ -101,7 +111,11 @@ def chat_loop(
                     state.pending_images.clear()
                 except KeyboardInterrupt:
                     print("\n(turn cancelled)", file=sys.stderr)
+                    if stop.signum:
+                        break
                 except AgentcoreError as exc:
                     print(f"error: {redact_text(str(exc))}", file=sys.stderr)
         finally:
             runner.run(agent.close())
+    if stop.signum:
+        raise SystemExit(stop.exit_code)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentcore.cli._common import load_agent, user_errors
+from agentcore.cli._common import Choice, load_agent, user_errors
 from agentcore.cli._render import EventPrinter
 from agentcore.config.check import locate
 from agentcore.errors import ConfigError
@@ -24,8 +24,9 @@ async def _run(
     image: Path | None,
     session: str | None = None,
     cont: bool = False,
+    choice: Choice = (None, None),
 ) -> int:
-    agent = load_agent(config, flags)
+    agent = load_agent(config, flags, choice)
     try:
         if cont:
             last = await agent.sessions.last("run")
@@ -56,11 +57,14 @@ def run_once(
     image: Path | None,
     session: str | None = None,
     cont: bool = False,
+    choice: Choice = (None, None),
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
-    with user_errors():
+    from agentcore.cli._signals import TerminateAsInterrupt
+
+    with user_errors(), TerminateAsInterrupt() as stop:
         try:
-            return asyncio.run(_run(config, flags, text, json_out, image, session, cont))
+            return asyncio.run(_run(config, flags, text, json_out, image, session, cont, choice))
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")
-            return 130
+            return stop.exit_code if stop.signum else 130

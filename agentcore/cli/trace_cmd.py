@@ -63,10 +63,17 @@ def _label(node: dict[str, Any]) -> str:
     status = "" if node["status"] == "success" else f" [{node['status']}]"
     if node["kind"] == "llm":
         ttft = node.get("time_to_first_token_ms")
-        tokens = f"{node['prompt_tokens']:,} in / {node['completion_tokens']:,} out"
-        if node["cached_tokens"]:
-            tokens += f" ({node['cached_tokens']:,} cached)"
-        cost = "" if node["cost_usd"] is None else " " + format_usd(node["cost_usd"])
+        if node["usage_reported"]:
+            tokens = f"{node['prompt_tokens']:,} in / {node['completion_tokens']:,} out"
+            if node["cached_tokens"]:
+                tokens += f" ({node['cached_tokens']:,} cached)"
+            if node["cache_write_tokens"]:
+                tokens += f" ({node['cache_write_tokens']:,} cache write)"
+        else:
+            tokens = "usage not reported"
+        cost = " cost unknown" if node["cost_usd"] is None else " " + format_usd(node["cost_usd"])
+        if node.get("error_kind"):
+            status = f" [{node['status']}: {node['error_kind']}]"
         extra = f", first token {ttft:,.0f} ms" if ttft is not None else ""
         attempt = f" attempt {node['attempt']}" if node["attempt"] > 1 else ""
         error = f" {node['error']}" if node.get("error") else ""

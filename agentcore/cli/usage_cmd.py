@@ -16,7 +16,9 @@ DbOpt = Annotated[
 
 @app.command()
 def usage(
-    by: Annotated[str, typer.Option("--by", help="group by model, module, user, day or session")] = "model",
+    by: Annotated[
+        str, typer.Option("--by", help="group by model, module, user, day, session or agent")
+    ] = "model",
     since: Annotated[
         str | None, typer.Option("--since", help="only calls this recent: 30m, 12h, 7d, 2w")
     ] = None,
@@ -57,51 +59,47 @@ async def _groups(url: str, by: str, since: str | None) -> list[dict[str, Any]]:
         await dispose_engines()
 
 
-def _cost(value: float | None, unpriced: int) -> str:
-    from agentcore.cli._calllog import format_usd
-
-    if value is None:
-        return "unknown"
-    return format_usd(value) + ("*" if unpriced else "")
-
-
 def _print_table(groups: list[dict[str, Any]], by: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    from agentcore.cli._calllog import format_cost, format_unreported, plural
+
+    unreported = sum(int(g["unreported_requests"]) for g in groups)
+    unpriced = sum(int(g["unpriced_requests"]) for g in groups)
     table = Table(title=f"LLM usage by {by}")
-    for name in (
-        by,
-        "requests",
-        "errors",
-        "prompt",
-        "completion",
-        "cached",
-        "reasoning",
-        "cost",
-        "p50 ms",
-        "p95 ms",
-    ):
+    names = [by, "requests", "errors", "prompt", "completion", "cached", "cache write", "reasoning"]
+    names += ["no usage"] if unreported else []
+    names += ["cost", "p50 ms", "p95 ms"]
+    for name in names:
         table.add_column(name, justify="left" if name == by else "right")
     for g in groups:
-        table.add_row(
-            str(g[by]),
+        cells = [
+            escape(str(g[by])),
             str(g["requests"]),
             str(g["errors"]),
             f"{g['prompt_tokens']:,}",
             f"{g['completion_tokens']:,}",
             f"{g['cached_tokens']:,}",
+            f"{g['cache_write_tokens']:,}",
             f"{g['reasoning_tokens']:,}",
-            _cost(g["cost_usd"], g["unpriced_requests"]),
-            _ms(g["p50_latency_ms"]),
-            _ms(g["p95_latency_ms"]),
-        )
+        ]
+        cells += [str(g["unreported_requests"])] if unreported else []
+        cells += [escape(format_cost(g)), _ms(g["p50_latency_ms"]), _ms(g["p95_latency_ms"])]
+        table.add_row(*cells)
     console = Console()
     if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console = Console(width=160)
+        console = Console(width=180)
     console.print(table)
-    if any(g["unpriced_requests"] for g in groups):
-        console.print("* some calls used a model with no known price (add it under pricing: in cipher.yml)")
+    if unreported:
+        note = format_unreported({"unreported_requests": unreported})
+        console.print(f"{note}: their tokens are unknown and not in the sums above")
+    if unpriced:
+        console.print(
+            f"{plural(unpriced, 'call')} without a known cost: an unpriced model (add it under pricing: in "
+            "cipher.yml; see agentcore pricing), no usage reported, or a failed or cancelled attempt"
+        )
 
 
 def _ms(value: float | None) -> str:

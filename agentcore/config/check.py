@@ -43,7 +43,7 @@ def check_config(
     except ConfigError as exc:
         return CheckReport(None, exc.problems())
     report = CheckReport(config)
-    for check in (*START_CHECKS, check_local_tools):
+    for check in (*START_CHECKS, check_providers, check_local_tools):
         report.problems.extend(_problems(check, config))
     if online and not report.problems:
         import asyncio
@@ -97,11 +97,35 @@ def check_storage(config: AgentConfig) -> None:
         check_storage_target(os.environ["AGENTCORE_DB_URL"], key_path="$AGENTCORE_DB_URL")
 
 
-def check_provider(config: AgentConfig) -> None:
-    """The provider can be set up: it is known, its SDK is installed and it has its key."""
-    from agentcore.llm.factory import create_llm_service
+def check_providers(config: AgentConfig) -> None:
+    """Every model the config can send to (``llm:`` and each profile's targets) can be set up:
+    the provider is known, its SDK is installed and it has its key. Each problem is reported."""
+    from agentcore.llm.factory import create_provider, profile_names, resolve_targets
 
-    create_llm_service(config.llm)
+    problems: list[ConfigError] = []
+    seen: set[str] = set()
+    for profile in profile_names(config):
+        try:
+            targets = resolve_targets(config, profile)
+        except ConfigError as exc:
+            problems.append(exc)
+            continue
+        for name, llm in targets:
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                create_provider(llm)
+            except ConfigError as exc:
+                if llm is not config.llm and exc.key_path and exc.key_path.startswith("llm."):
+                    exc = ConfigError(
+                        f"{exc.message} (model '{name}' of profile '{profile}')",
+                        key_path=f"profiles.{profile}",
+                        hint=exc.hint,
+                    )
+                problems.append(exc)
+    if problems:
+        raise problems[0].with_others(problems[1:])
 
 
 def check_local_tools(config: AgentConfig) -> None:
@@ -169,10 +193,10 @@ async def check_online(config: AgentConfig) -> str:
     return f"{config.llm.provider} ({config.llm.model}) answered a test request"
 
 
-# What run checks before it builds the agent; the agent itself reads the same things again.
+# What run checks before it builds the agent; the agent itself reads the same things again. The
+# provider is checked by building the agent (for the profile or model chosen on the command line).
 START_CHECKS: tuple[Callable[[AgentConfig], None], ...] = (
     check_system_prompt,
     check_log_file,
     check_storage,
-    check_provider,
 )

@@ -230,6 +230,13 @@ def _register_secrets(config: AgentConfig) -> None:
     for key, value in llm.headers.items():
         if is_secret_header(key):
             register_secret(_credential(value))
+    targets = [*config.models.values()]
+    targets += [t for p in config.profiles.values() for t in p.targets if not isinstance(t, str)]
+    for target in targets:
+        register_secret(target.api_key)
+        for key, value in target.headers.items():
+            if is_secret_header(key):
+                register_secret(_credential(value))
     for server in config.mcp_servers.values():
         for key, value in server.headers.items():
             if is_secret_header(key):

@@ -94,11 +94,106 @@ class LLMConfig(_Model):
     azure: AzureConfig | None = None
     qwen_options: QwenOptions | None = Field(default=None, alias="qwenOptions")
     aws: AwsConfig | None = None
+    # --- profiles ---
+    top_p: float | None = Field(default=None, alias="topP", gt=0, le=1)
+    # --- prov: time limits ---
+    first_byte_timeout: float | None = Field(
+        default=None,
+        alias="firstByteTimeout",
+        gt=0,
+        description="seconds until a stream's first event (llm.timeout still bounds the whole request)",
+    )
 
     # --- config validation ---
     _model_not_blank = field_validator("model")(check_not_blank)
     _base_url_valid = field_validator("base_url")(check_http_url)
     _header_names_valid = field_validator("headers")(check_header_names)
+
+
+# --- profiles ---
+StrategyName = Literal["random", "round-robin", "weighted", "least-busy", "latency"]
+
+
+class TargetConfig(_Model):
+    """One model a profile can send a request to: a provider, a model and how to reach it."""
+
+    provider: ProviderName
+    model: str
+    api_key: str | None = Field(default=None, alias="apiKey")
+    base_url: str | None = Field(default=None, alias="baseURL")
+    headers: dict[str, str] = Field(default_factory=dict[str, str])
+    supports_images: bool | None = Field(default=None, alias="supportsImages")
+    azure: AzureConfig | None = None
+    qwen_options: QwenOptions | None = Field(default=None, alias="qwenOptions")
+    aws: AwsConfig | None = None
+    weight: float = Field(default=1.0, gt=0, description="share of requests under the weighted strategy")
+    max_concurrency: int | None = Field(default=None, alias="maxConcurrency", ge=1)
+
+    # --- config validation ---
+    _model_not_blank = field_validator("model")(check_not_blank)
+    _base_url_valid = field_validator("base_url")(check_http_url)
+    _header_names_valid = field_validator("headers")(check_header_names)
+
+
+TargetRef = str | TargetConfig  # a ``models:`` name, ``provider/model``, or written in full
+
+
+class ProfileConfig(_Model):
+    """A named choice of models plus generation settings that override ``llm:``'s."""
+
+    targets: list[TargetRef] = Field(min_length=1)
+    strategy: StrategyName = "random"
+    cooldown: float = Field(
+        default=5.0, ge=0, description="seconds a failing target rests (doubles on repeat)"
+    )
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, alias="topP", gt=0, le=1)
+    max_tokens: int | None = Field(default=None, alias="maxTokens", ge=1)
+    max_iterations: int | None = Field(default=None, alias="maxIterations", ge=1, le=1000)
+    timeout: float | None = Field(default=None, gt=0, description="seconds per request")
+    retries: int | None = Field(default=None, ge=0, le=20)
+    context_length_fallback: list[TargetRef] = Field(
+        default_factory=list[TargetRef], alias="contextLengthFallback"
+    )
+    content_policy_fallback: list[TargetRef] = Field(
+        default_factory=list[TargetRef], alias="contentPolicyFallback"
+    )
+
+
+def _target_known(ref: TargetRef, models: dict[str, Any]) -> str | None:
+    """None when ``ref`` resolves; else what is wrong with it."""
+    if not isinstance(ref, str) or ref in models:
+        return None
+    provider, sep, model = ref.partition("/")
+    if sep and model and provider in PROVIDERS:
+        return None
+    known = ", ".join(sorted(models)) or "none"
+    return f"'{ref}' is neither a models: entry (known: {known}) nor provider/model"
+
+
+def _first_target(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The raw first target of the default (or first) profile, for a config without ``llm:``."""
+    profiles = data.get("profiles")
+    if not isinstance(profiles, dict) or not profiles:
+        return None
+    named = cast(dict[str, Any], profiles)
+    name = data.get("defaultProfile") or data.get("default_profile") or next(iter(named))
+    profile = named.get(name)
+    targets: Any = cast(dict[str, Any], profile).get("targets") if isinstance(profile, dict) else None
+    if not isinstance(targets, list) or not targets:
+        return None
+    first = cast(list[Any], targets)[0]
+    models = data.get("models")
+    if isinstance(first, str):
+        if isinstance(models, dict) and first in models:
+            first = cast(dict[str, Any], models)[first]
+        else:
+            provider, _, model = first.partition("/")
+            first = {"provider": provider, "model": model}
+    if not isinstance(first, dict):
+        return None
+    keep = ("provider", "model", "apiKey", "baseURL", "headers", "azure", "aws", "qwenOptions")
+    return {k: v for k, v in cast(dict[str, Any], first).items() if k in keep}
 
 
 class PromptFile(_Model):
@@ -209,6 +304,9 @@ class ModelPrice(_Model):
     output: float = Field(ge=0)
     cached_input: float | None = Field(default=None, alias="cachedInput", ge=0)
     reasoning: float | None = Field(default=None, ge=0)
+    # --- accounting ---
+    cache_write: float | None = Field(default=None, alias="cacheWrite", ge=0, description="5-minute cache")
+    cache_write_1h: float | None = Field(default=None, alias="cacheWrite1h", ge=0)
 
 
 class AgentConfig(_Model):
@@ -219,6 +317,10 @@ class AgentConfig(_Model):
     local_tools: list[Path] = Field(default_factory=lambda: [Path("./tools")], alias="localTools")
     tool_timeout: float = Field(default=60.0, alias="toolTimeout", gt=0)
     tool_output_limit: int = Field(default=20_000, alias="toolOutputLimit", ge=100, description="characters")
+    # --- tools ---
+    tool_concurrency: int = Field(
+        default=8, alias="toolConcurrency", ge=1, le=256, description="tool calls run at once"
+    )
     mcp_servers: dict[str, McpServerConfig] = Field(
         default_factory=dict[str, McpServerConfig], alias="mcpServers"
     )
@@ -226,6 +328,47 @@ class AgentConfig(_Model):
     context: ContextConfig = Field(default_factory=ContextConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     pricing: dict[str, ModelPrice] = Field(default_factory=dict[str, ModelPrice])
+    # --- accounting ---
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="agent name in the call log"
+    )
+
+    # --- profiles ---
+    models: dict[str, TargetConfig] = Field(default_factory=dict[str, TargetConfig])
+    profiles: dict[str, ProfileConfig] = Field(default_factory=dict[str, ProfileConfig])
+    default_profile: str | None = Field(default=None, alias="defaultProfile")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _llm_from_profile(cls, data: Any) -> Any:
+        # ``llm:`` may be left out when profiles name the models: the default profile's first
+        # target then stands in for it (and that profile is the default).
+        if isinstance(data, dict) and "llm" not in data:
+            raw = cast(dict[str, Any], data)
+            first = _first_target(raw)
+            if first is not None:
+                fixed: dict[str, Any] = {**raw, "llm": first}
+                if not raw.get("defaultProfile") and not raw.get("default_profile"):
+                    fixed["defaultProfile"] = next(iter(cast(dict[str, Any], raw["profiles"])))
+                return fixed
+        return cast(Any, data)
+
+    @model_validator(mode="after")
+    def _check_profiles(self) -> AgentConfig:
+        if self.default_profile is not None and self.default_profile not in self.profiles:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise ValueError(f"defaultProfile '{self.default_profile}' is not a profile (profiles: {known})")
+        for name, profile in self.profiles.items():
+            for key, refs in (
+                ("targets", profile.targets),
+                ("contextLengthFallback", profile.context_length_fallback),
+                ("contentPolicyFallback", profile.content_policy_fallback),
+            ):
+                for index, ref in enumerate(refs):
+                    problem = _target_known(ref, self.models)
+                    if problem:
+                        raise ValueError(f"profiles.{name}.{key}[{index}]: {problem}")
+        return self
 
     # Set by the loader, not by users: the folder relative paths resolve against.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

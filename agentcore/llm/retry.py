@@ -6,16 +6,70 @@ The SDK clients are built with ``max_retries=0`` so that retries never multiply.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import ClassVar, Literal
 
+from agentcore._redact import redact_text
 from agentcore.config.schema import LLMConfig
-from agentcore.errors import AuthenticationError, ContextLengthExceeded, ProviderError
+from agentcore.errors import (
+    AuthenticationError,
+    ContextLengthExceeded,
+    IncompleteResponseError,
+    ProviderError,
+)
+from agentcore.messages import Usage
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
-FailureKind = Literal["status", "connection", "timeout", "context_length", "auth"]
+FailureKind = Literal["status", "connection", "timeout", "context_length", "auth", "incomplete_stream"]
+
+
+class IncompleteResponse(Exception):
+    """A response that ended cleanly but before it was complete: a stream without its finish
+    (``finish_reason``/``[DONE]``, ``message_stop``) or a body that is not whole JSON.
+
+    Raised inside a provider's round trip; ``call_status`` is what the call log records for the attempt.
+    """
+
+    call_status: ClassVar[str] = "incomplete_stream"
+
+
+class DeadlineExceeded(Exception):
+    """The request ran past ``llm.timeout`` (total) or ``llm.firstByteTimeout`` (first byte of a stream)."""
+
+    call_status: ClassVar[str] = "timeout"
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
+_PARTIAL_USAGE = "_agentcore_partial_usage"
+
+
+def attach_partial_usage(exc: BaseException, usage: Usage) -> None:
+    """Record on ``exc`` the usage a failed attempt had already reported (e.g. Anthropic's
+    ``message_start`` input tokens before the stream was cut): the provider billed it."""
+    setattr(exc, _PARTIAL_USAGE, usage)
+
+
+def partial_usage(exc: BaseException) -> Usage | None:
+    """The usage a failed attempt reported before it failed, or None (the call log records it)."""
+    found = getattr(exc, _PARTIAL_USAGE, None)
+    return found if isinstance(found, Usage) else None
+
+
+def classify_common(exc: BaseException) -> Failure | None:
+    """The failures every provider raises the same way (our own deadline and completeness checks)."""
+    if isinstance(exc, DeadlineExceeded):
+        return Failure("timeout", str(exc))
+    if isinstance(exc, IncompleteResponse):
+        return Failure("incomplete_stream", str(exc))
+    if isinstance(exc, json.JSONDecodeError):  # an SSE event or a body the SDK could not parse
+        return Failure("incomplete_stream", f"the response was not valid JSON ({exc.msg} at char {exc.pos})")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +84,17 @@ class Failure:
     #: the failure cut a stream that had already delivered events (never retried)
     mid_stream: bool = False
 
+    def __post_init__(self) -> None:
+        # The provider boundary: a reason may quote a server's message or a URL; no configured
+        # secret leaves here, neither in the error raised to Python code nor in a log line.
+        object.__setattr__(self, "reason", redact_text(self.reason))
+
     @property
     def retryable(self) -> bool:
-        """Connection errors, timeouts, 408/409/429/5xx/529; never 400/401/403/404/422."""
+        """Connection errors, timeouts, incomplete responses, 408/409/429/5xx/529; never 400/401/403/404/422."""
         if self.mid_stream:
             return False
-        if self.kind in ("connection", "timeout"):
+        if self.kind in ("connection", "timeout", "incomplete_stream"):
             return True
         if self.kind == "status" and self.status is not None:
             return self.status in RETRYABLE_STATUS or self.status >= 500
@@ -43,8 +102,8 @@ class Failure:
 
     @classmethod
     def timed_out(cls, seconds: float) -> Failure:
-        """No response within ``llm.timeout``."""
-        return cls("timeout", f"no response within {seconds:g}s (llm.timeout)")
+        """The SDK waited ``llm.timeout`` for the next bytes (connect, first byte or a stall)."""
+        return cls("timeout", f"the server sent nothing for {seconds:g}s (llm.timeout)")
 
     @classmethod
     def unreachable(cls, url: object, exc: BaseException) -> Failure:
@@ -69,12 +128,14 @@ class Failure:
             cls = ContextLengthExceeded
         elif self.kind == "auth" or self.status in (401, 403):
             cls = AuthenticationError
+        elif self.kind == "incomplete_stream":
+            cls = IncompleteResponseError
         return cls(
             self.reason,
             provider=provider,
             model=model,
             status=self.status,
-            request_id=self.request_id,
+            request_id=redact_text(self.request_id) if self.request_id else None,
             retry_after=retry_after,
             attempts=attempts,
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import functools
 import inspect
 import json
 from collections.abc import Callable, Mapping
@@ -13,9 +13,13 @@ from pydantic_core import to_jsonable_python
 
 from agentcore.messages import ImagePart, Part, TextPart
 from agentcore.tools._schema import ArgumentsModel, InvalidArguments, build_arguments, parse_docstring
+from agentcore.tools._threads import ToolTerminated, ToolThreads
 from agentcore.tools.base import ToolOutput, ToolSpec
 
 __all__ = ["InvalidArguments", "LocalTool", "to_tool_output", "tool"]
+
+# For tools run outside a tool source (``await my_tool.run({...})`` in user code or tests).
+_fallback_threads = ToolThreads(8, name="agentcore-tool-direct")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,22 +54,27 @@ class LocalTool(Generic[P, R]):
         """The call's positional and keyword arguments, coerced; raises ``InvalidArguments``."""
         return self.arguments.validate(arguments)
 
-    async def invoke(self, arguments: Mapping[str, Any]) -> Any:
-        """Validate ``arguments`` and run the function; sync functions run in a worker thread."""
+    async def invoke(self, arguments: Mapping[str, Any], *, threads: ToolThreads | None = None) -> Any:
+        """Validate ``arguments`` and run the function; sync functions run in one of ``threads``."""
         args, kwargs = self.validate(arguments)
         func = cast(Callable[..., Any], self.func)
-        if self.is_async:
-            result = await func(*args, **kwargs)
-        else:
-            result = await asyncio.to_thread(func, *args, **kwargs)
-        if inspect.isawaitable(result):
-            # A sync wrapper (functools.partial, a lambda) around a coroutine function.
-            result = await cast(Any, result)
+        try:
+            if self.is_async:
+                result = await func(*args, **kwargs)
+            else:
+                pool = threads if threads is not None else _fallback_threads
+                result = await pool.run(functools.partial(func, *args, **kwargs))
+            if inspect.isawaitable(result):
+                # A sync wrapper (functools.partial, a lambda) around a coroutine function.
+                result = await cast(Any, result)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            # Raised inside a task either one would stop the event loop, ending the process.
+            raise ToolTerminated(exc) from exc
         return result
 
-    async def run(self, arguments: Mapping[str, Any]) -> ToolOutput:
+    async def run(self, arguments: Mapping[str, Any], *, threads: ToolThreads | None = None) -> ToolOutput:
         """Like ``invoke``, with the result converted to a ``ToolOutput``."""
-        return to_tool_output(await self.invoke(arguments))
+        return to_tool_output(await self.invoke(arguments, threads=threads))
 
 
 @overload

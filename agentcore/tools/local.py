@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
+import builtins
 import hashlib
+import importlib
 import importlib.util
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from agentcore.errors import ConfigError
+from agentcore.tools._threads import ToolThreads
 from agentcore.tools.base import ToolOutput, ToolSpec
 from agentcore.tools.decorator import LocalTool
 
@@ -91,33 +93,97 @@ def _module_name(path: Path) -> str:
 
 
 def _import_file(path: Path) -> ModuleType:
-    name = _module_name(path)
-    spec = importlib.util.spec_from_file_location(name, path)
+    """Run the module at ``path`` under a private name; every failure is a ``ConfigError`` on ``path``.
+
+    ``sys.path`` is never touched: threads importing at the same moment (the SDK client warming up)
+    must not see a half-changed search path. Imports of the module's own neighbours
+    (``from _helpers import x``) are resolved by a per-module ``__import__`` instead.
+    """
+    return _load(path, _module_name(path), path)
+
+
+def _load(path: Path, name: str, tool_file: Path, *, package: bool = False) -> ModuleType:
+    existing = sys.modules.get(name)
+    if existing is not None and tool_file != path:
+        return existing  # a helper already loaded for an earlier tool module of the folder
+    spec = importlib.util.spec_from_file_location(
+        name, path, submodule_search_locations=[str(path.parent)] if package else None
+    )
     if spec is None or spec.loader is None:
-        raise ConfigError(f"cannot load tool module {path}", file=str(path))
+        raise ConfigError(f"cannot load tool module {path}", file=str(tool_file))
     module = importlib.util.module_from_spec(spec)
+    module.__dict__["__builtins__"] = _neighbour_builtins(path.parent if not package else path.parent.parent)
     # Registered before running: dataclasses, pydantic and pickling look the module up by name.
     sys.modules[name] = module
-    # The folder is importable only while the module runs, so it can use its own ``_helpers.py``.
-    folder = str(path.parent)
-    sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
     except ConfigError as exc:
         sys.modules.pop(name, None)
         if exc.file:
             raise
-        file, line = _error_location(exc, path)
+        file, line = _error_location(exc, tool_file)
         raise ConfigError(exc.message, key_path=exc.key_path, file=file, line=line, hint=exc.hint) from exc
-    except (Exception, SystemExit) as exc:  # sys.exit() at import is a broken module, not our exit
+    except KeyboardInterrupt:
         sys.modules.pop(name, None)
-        file, line = _error_location(exc, path)
+        raise
+    except SystemExit as exc:
+        sys.modules.pop(name, None)
+        file, line = _error_location(exc, tool_file)
+        raise ConfigError(
+            f"the tool module called sys.exit({exc.code!r}) while loading",
+            file=file,
+            line=line,
+            hint="tool modules must not exit; raise an exception or remove the call",
+        ) from None
+    except BaseException as exc:
+        sys.modules.pop(name, None)
+        file, line = _error_location(exc, tool_file)
         message = f"error while loading tool module: {type(exc).__name__}: {exc}"
         raise ConfigError(message, file=file, line=line) from exc
-    finally:
-        with contextlib.suppress(ValueError):  # the module may have removed it itself
-            sys.path.remove(folder)
     return module
+
+
+def _neighbour_builtins(folder: Path) -> dict[str, Any]:
+    """Builtins for a tool module whose ``import x`` first looks for ``x.py`` / ``x/`` in ``folder``.
+
+    Scoped to the tool's own modules (a copy of the builtins, not the process's ``__import__``).
+    """
+    real_import = builtins.__import__
+
+    def neighbour_import(
+        name: str,
+        globals: Mapping[str, object] | None = None,
+        locals: Mapping[str, object] | None = None,
+        fromlist: Sequence[str] | None = (),
+        level: int = 0,
+    ) -> ModuleType:
+        if level == 0:
+            head, _, rest = name.partition(".")
+            found = _neighbour(folder, head)
+            if found is not None:
+                top = _load(found[0], _module_name(found[0]), found[0], package=found[1])
+                if not rest:
+                    return top
+                sub = importlib.import_module(f"{top.__name__}.{rest}")
+                return sub if fromlist else top
+        return real_import(name, globals, locals, fromlist or (), level)
+
+    names = dict(vars(builtins))
+    names["__import__"] = neighbour_import
+    return names
+
+
+def _neighbour(folder: Path, name: str) -> tuple[Path, bool] | None:
+    """``folder/name.py`` (module) or ``folder/name/__init__.py`` (package), if there is one."""
+    if not name.isidentifier():
+        return None
+    file = folder / f"{name}.py"
+    if file.is_file():
+        return file.resolve(), False
+    init = folder / name / "__init__.py"
+    if init.is_file():
+        return init.resolve(), True
+    return None
 
 
 def _error_location(exc: BaseException, path: Path) -> tuple[str, int | None]:
@@ -153,8 +219,11 @@ class LocalToolSource:
         missing_ok: bool = False,
         config_file: str | None = None,
         default_timeout: float | None = None,
+        concurrency: int = 8,
     ) -> None:
         self._given = list(tools)
+        # This source's own daemon threads for sync tools (see ``_threads``).
+        self.threads = ToolThreads(concurrency, name="agentcore-tool")
         self._paths = list(paths)
         self._missing_ok = missing_ok
         self._config_file = config_file
@@ -171,6 +240,7 @@ class LocalToolSource:
             [config.resolve_path(p) for p in config.local_tools],
             missing_ok="local_tools" not in config.model_fields_set,
             config_file=str(config.source) if config.source else None,
+            concurrency=config.tool_concurrency,
         )
 
     async def start(self) -> None:
@@ -207,7 +277,7 @@ class LocalToolSource:
         found = self._tools.get(spec.call_name)
         if found is None:
             raise KeyError(f"no local tool named '{spec.call_name}'")
-        return await found.run(arguments)
+        return await found.run(arguments, threads=self.threads)
 
     async def close(self) -> None:
-        """Nothing to release; sync tools still running in threads finish on their own."""
+        """Nothing to release: sync tools still running are on daemon threads, which never delay exit."""

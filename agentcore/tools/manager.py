@@ -2,25 +2,35 @@
 
 Whatever goes wrong in a call (unknown name, bad JSON, bad arguments, an exception, a timeout)
 becomes a tool result the model can read and act on; only cancellation escapes.
+
+Each call runs in its own task, at most ``concurrency`` at once; its timeout starts when it gets a
+slot, not while it waits for one. A call that overruns is cancelled and *abandoned* (never awaited),
+so a tool that ignores cancellation cannot hold up the turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import difflib
 import json
 import re
 import time
-from collections.abc import Sequence
+import traceback
+import weakref
+from collections.abc import AsyncGenerator, Sequence
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self, cast
 
 import structlog
 
+from agentcore._redact import redact_text
 from agentcore.errors import ToolError, describe
 from agentcore.messages import Content, InternalMessage, Part, TextPart, ToolCall
 from agentcore.tools._schema import InvalidArguments
+from agentcore.tools._threads import ToolTerminated
 from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSource, ToolSpec
 from agentcore.tools.decorator import to_tool_output
 
@@ -30,6 +40,12 @@ log = structlog.get_logger(__name__)
 
 _MAX_NAME = 64
 _BAD_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
+DEFAULT_CONCURRENCY = 8
+# How long ``close()`` lets abandoned calls react to a second cancellation before closing them.
+_ABANDON_GRACE = 1.0
+# Set inside a running tool: a tool that runs an agent (which calls tools) must not wait for a slot
+# held by itself, or nested calls could deadlock.
+_inside_tool: ContextVar[bool] = ContextVar("agentcore_inside_tool", default=False)
 
 
 def sanitize_tool_name(name: str) -> str:
@@ -65,13 +81,25 @@ class UnifiedToolManager:
         *,
         default_timeout: float = 60.0,
         output_limit: int = 20_000,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         names = [s.name for s in sources]
         if len(set(names)) != len(names):
             raise ValueError(f"tool source names must be unique, got {names}")
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self._sources = list(sources)
         self.default_timeout = default_timeout
         self.output_limit = output_limit
+        self.concurrency = concurrency
+        # One semaphore per event loop: an asyncio primitive is bound to the loop it first waits on,
+        # and an agent may be used from several loops in turn (``run_sync``).
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._abandoned: set[asyncio.Task[Any]] = set()
+        self._start_task: asyncio.Task[None] | None = None
+        self._started = False
         self._listed: dict[str, list[ToolSpec]] = {}
         self._specs: list[ToolSpec] = []
         self._by_name: dict[str, _Entry] = {}
@@ -88,8 +116,28 @@ class UnifiedToolManager:
     async def start(self) -> None:
         """Start every source concurrently, then build the namespace; on failure close what started.
 
+        Single-flight: concurrent callers share one start-up (one copy of each MCP server), and a
+        started manager returns at once. A failed start-up is retried by the next call.
         Sources that can report tool-list changes (``set_change_callback``) are wired to ``refresh``.
         """
+        if self._started:
+            return
+        loop = asyncio.get_running_loop()
+        task = self._start_task
+        if task is None or task.get_loop() is not loop or (task.done() and not self._started):
+            task = self._start_task = loop.create_task(self._start_once(), name="agentcore-tools-start")
+        # Shielded: one impatient caller cancelling must not tear down the others' start-up.
+        await asyncio.shield(task)
+
+    async def _start_once(self) -> None:
+        try:
+            await self._start_sources()
+        except BaseException:
+            self._start_task = None
+            raise
+        self._started = True
+
+    async def _start_sources(self) -> None:
         for source in self._sources:
             hook = getattr(source, "set_change_callback", None)
             if callable(hook):
@@ -107,8 +155,35 @@ class UnifiedToolManager:
         self._rebuild()
 
     async def close(self) -> None:
-        """Close every source; a failing close is logged, not raised."""
+        """Close every source (after any start-up in flight); a failing close is logged, not raised.
+
+        Calls abandoned after a timeout are cancelled once more; those still running after a short
+        grace are closed, so they cannot hold up the event loop's shutdown either.
+        """
+        task, self._start_task = self._start_task, None
+        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+        self._started = False
+        await self._reap_abandoned()
         await self._close(self._sources)
+
+    async def _reap_abandoned(self) -> None:
+        loop = asyncio.get_running_loop()
+        pending = [t for t in self._abandoned if not t.done() and t.get_loop() is loop]
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=_ABANDON_GRACE)
+        for task in pending:
+            if task.done():
+                continue
+            log.warning("a tool ignores cancellation; closing it", task=task.get_name())
+            # Closing the coroutine ends it at its current await; the task then finishes the next
+            # time it is woken (the loop's shutdown cancels it) instead of waiting forever.
+            with contextlib.suppress(RuntimeError):  # it ignored GeneratorExit too: nothing more to do
+                task.get_coro().close()
 
     async def _close(self, sources: Sequence[ToolSource]) -> None:
         results = await asyncio.gather(*(s.close() for s in sources), return_exceptions=True)
@@ -236,11 +311,25 @@ class UnifiedToolManager:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncGenerator[None]:
+        if _inside_tool.get():
+            yield  # a call made from inside a tool already holds a slot through its caller
+            return
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(self.concurrency)
+        async with slots:
+            yield
+
     async def execute(self, call: ToolCall) -> InternalMessage:
         """Run one call; every failure but cancellation comes back as an error result."""
         entry = self._by_name.get(call.name)
         if entry is None:
             return self._error(call, self._unknown_tool_text(call.name))
+        if call.arguments_error:
+            return self._error(call, self._arguments_error_text(call))
         arguments = _parse_arguments(call)
         if isinstance(arguments, str):
             return self._error(call, arguments)
@@ -249,22 +338,32 @@ class UnifiedToolManager:
         # transparently); it then enforces ``timeout`` on the call on its own.
         slack = getattr(entry.source, "timeout_slack", 0.0)
         slack = float(slack) if isinstance(slack, int | float) and slack > 0 else 0.0
-        timer = asyncio.timeout(timeout + slack)
-        started = time.monotonic()
+        async with self._slot():
+            started = time.monotonic()
+            task = asyncio.get_running_loop().create_task(
+                _invoke(entry.source, entry.original, arguments, timeout), name=f"tool-{call.name}"
+            )
+            try:
+                done, _ = await asyncio.wait({task}, timeout=timeout + slack)
+            except asyncio.CancelledError:
+                self._abandon(task)
+                raise
+            if not done:
+                self._abandon(task)
+                log.info("tool timed out", tool=call.name, timeout=timeout)
+                return self._error(
+                    call, f"'{call.name}' timed out after {timeout:g} s and was stopped (abandoned)."
+                )
         try:
-            async with timer:
-                output = await entry.source.call(entry.original, arguments, timeout)
+            output = task.result()
         except InvalidArguments as exc:
             problems = "; ".join(exc.problems)
             return self._error(
                 call,
                 f"Invalid arguments for '{call.name}': {problems}. Fix them and call '{call.name}' again.",
             )
-        except TimeoutError as exc:
-            if timer.expired():
-                log.warning("tool timed out", tool=call.name, timeout=timeout)
-                return self._error(call, f"'{call.name}' timed out after {timeout:g} s and was stopped.")
-            return self._raised(call, entry, exc)
+        except asyncio.CancelledError:
+            raise  # the tool cancelled itself: cancellation always escapes, and ends the turn
         except Exception as exc:
             return self._raised(call, entry, exc)
         log.debug("tool done", tool=call.name, source=entry.spec.source, seconds=time.monotonic() - started)
@@ -273,18 +372,49 @@ class UnifiedToolManager:
         content = _truncate(output.content, self.output_limit)
         return InternalMessage.tool_result(call, content, is_error=output.is_error)
 
+    def _abandon(self, task: asyncio.Task[Any]) -> None:
+        """Cancel ``task`` without waiting for it; keep a reference until it is really over."""
+        task.cancel()
+        if task.done():
+            return
+        self._abandoned.add(task)
+
+        def forget(done: asyncio.Task[Any]) -> None:
+            self._abandoned.discard(done)
+            if not done.cancelled():
+                done.exception()  # retrieved: an abandoned call's failure is nobody's to report
+
+        task.add_done_callback(forget)
+
     def _raised(self, call: ToolCall, entry: _Entry, exc: Exception) -> InternalMessage:
-        # The traceback goes to the log; the model gets one line it can act on.
-        log.warning("tool raised", tool=call.name, source=entry.spec.source, exc_info=exc)
-        if isinstance(exc, ToolError):
-            return self._error(call, str(exc))
-        info = describe(exc)
-        text = (
-            f"{call.name} raised {info.type}: {info.message}"
-            if info.message
-            else f"{call.name} raised {info.type}"
+        # The model gets the whole message; the terminal one line (a traceback only at debug level).
+        # Both are redacted: an exception may well quote the API key it was given.
+        if isinstance(exc, ToolError | ToolTerminated):
+            text = redact_text(str(exc))
+            if isinstance(exc, ToolTerminated):
+                text = f"{call.name}: {text}"
+        else:
+            message = str(exc).strip()
+            kind = type(exc).__name__
+            text = redact_text(
+                f"{call.name} raised {kind}: {message}" if message else f"{call.name} raised {kind}"
+            )
+        # Info, not warning: a failing tool is routine (the model reads the error and carries on),
+        # and the CLI already shows it as one line.
+        log.info("tool failed", tool=call.name, source=entry.spec.source, error=_one_line(text))
+        log.debug(
+            "tool traceback",
+            tool=call.name,
+            traceback=redact_text("".join(traceback.format_exception(exc))),
         )
         return self._error(call, text)
+
+    @staticmethod
+    def _arguments_error_text(call: ToolCall) -> str:
+        return (
+            f"The arguments for '{call.name}' were not valid JSON ({call.arguments_error}), so the "
+            f"tool was not run. Resend the call with the arguments as one complete, valid JSON object."
+        )
 
     @staticmethod
     def _error(call: ToolCall, text: str) -> InternalMessage:
@@ -300,8 +430,26 @@ class UnifiedToolManager:
         return f"Unknown tool '{name}'.{hint} Available tools: {', '.join(ranked)}."
 
 
+async def _invoke(
+    source: ToolSource, spec: ToolSpec, arguments: dict[str, Any], timeout: float
+) -> ToolOutput:
+    _inside_tool.set(True)  # this task's own context copy: never leaks to the caller
+    try:
+        return await source.call(spec, arguments, timeout)
+    except (SystemExit, KeyboardInterrupt) as exc:
+        # Left to reach the task, either one would stop the event loop and so the whole process.
+        raise ToolTerminated(exc) from exc
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def _parse_arguments(call: ToolCall) -> dict[str, Any] | str:
     """The call's arguments as a dict, or the error text for the model."""
+    if call.arguments_error is not None:  # prov stand-in for the tools helper's refusal (merge: keep theirs)
+        return call.arguments_error
     raw = call.arguments
     if not raw or not raw.strip():
         return {}

@@ -1,7 +1,12 @@
 """The call-log tables: one row per LLM request attempt, per-model totals, and trace spans.
 
-Registered with ``agentcore.storage.db`` as schema ``calllog``; ``open_database`` creates them.
-Times are timezone-aware UTC.
+Registered with ``agentcore.storage.db`` as schema ``calllog``; ``open_database`` creates them and
+upgrades older versions in place (``_migrate``). Times are timezone-aware UTC.
+
+Null rules (v2): token columns are NULL when the provider reported no usage for the attempt
+(``usage_reported`` false) - unknown, never zero; ``cost_usd`` is NULL whenever the cost is not
+known exactly (unpriced model, no usage, a failed or cancelled attempt). Local servers (Ollama,
+LM Studio) cost a real 0.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 SCHEMA_NAME = "calllog"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class LLMCallLog(SQLModel, table=True):
@@ -31,23 +36,33 @@ class LLMCallLog(SQLModel, table=True):
     trace_id: str | None = Field(default=None, index=True, max_length=32)
     parent_call_id: str | None = Field(default=None, max_length=32)
     session_id: str | None = Field(default=None, index=True, max_length=200)
+    agent: str | None = Field(default=None, index=True, max_length=200)  # the agent's name
+    agent_id: str | None = Field(default=None, index=True, max_length=32)  # the Agent instance
     module: str | None = Field(default=None, index=True, max_length=200)
     user_id: str | None = Field(default=None, index=True, max_length=200)
     tags: str | None = None  # JSON object
     provider: str = Field(max_length=50)
     model: str = Field(index=True, max_length=200)
+    profile: str | None = Field(default=None, max_length=200)  # routing profile
+    target: str | None = Field(default=None, max_length=200)  # routed target name
+    failover: bool = False  # an earlier target of the same request failed
+    base_url_host: str | None = Field(default=None, max_length=255)
     purpose: str = Field(default="turn", max_length=20)  # turn | direct | summary
     stream: bool = False
     messages_count: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    reasoning_tokens: int = 0
-    total_tokens: int = 0
-    cost_usd: float | None = None  # None: the model's price is unknown
+    usage_reported: bool = True  # False: the provider sent no usage; the tokens below are NULL
+    prompt_tokens: int | None = None  # every input token, cached and cache writes included
+    completion_tokens: int | None = None
+    cached_tokens: int | None = None  # read from the prompt cache (part of prompt_tokens)
+    cache_write_tokens: int | None = None  # written to the cache (part of prompt_tokens)
+    cache_write_1h_tokens: int | None = None  # the 1-hour-cache part of cache_write_tokens
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None  # the provider's own total when it sent one
+    cost_usd: float | None = None  # None: not known exactly
     latency_ms: float = 0.0
     time_to_first_token_ms: float | None = None
     status: str = Field(index=True, max_length=20)  # success | error | cancelled
+    error_kind: str | None = Field(default=None, max_length=50)  # e.g. incomplete_stream, timeout
     error_type: str | None = Field(default=None, max_length=100)
     error_message: str | None = None
     finish_reason: str | None = Field(default=None, max_length=50)
@@ -67,11 +82,15 @@ class LLMModelUsage(SQLModel, table=True):
     model: str = Field(primary_key=True, max_length=200)
     requests: int = 0
     errors: int = 0
-    prompt_tokens: int = 0
+    prompt_tokens: int = 0  # sums of the reported figures
     completion_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
     reasoning_tokens: int = 0
-    cost_usd: float = 0.0  # known costs only
+    unreported_requests: int = 0  # attempts without usage
+    unpriced_requests: int = 0  # attempts whose cost is unknown
+    cost_usd_priced: float = 0.0  # the sum of the known costs
+    cost_usd: float | None = None  # the total: NULL as soon as one attempt is unpriced
     last_used_at: datetime | None = None
 
 
@@ -110,7 +129,11 @@ def _create(conn: Connection) -> None:
 
 
 async def _migrate(conn: AsyncConnection, from_version: int) -> None:
-    # v1 is the first version; create_all(checkfirst) makes re-running harmless.
+    if from_version == 1:
+        from agentcore.tracing._migrate import v1_to_v2
+
+        await conn.run_sync(v1_to_v2)
+        return
     await conn.run_sync(_create)
 
 

@@ -43,6 +43,8 @@ class CallContext:
     trace_id: str | None = None
     parent_id: str | None = None  # the enclosing span (a run or a tool call)
     run: RunState | None = None
+    agent: str | None = None  # the name of the agent whose run this is (set by ``Agent.run``)
+    agent_id: str | None = None  # that Agent instance
 
 
 _EMPTY = CallContext()
@@ -115,9 +117,17 @@ def call_context(
     return _Scope(make)
 
 
-def span_scope(span_id: str, *, run: bool, session_id: str | None = None) -> _Scope:
+def span_scope(
+    span_id: str,
+    *,
+    run: bool,
+    session_id: str | None = None,
+    agent: str | None = None,
+    agent_id: str | None = None,
+) -> _Scope:
     """Enter span ``span_id`` (a run when ``run``, else a tool call): calls inside get it as parent.
-    A run opens a trace unless it is nested in one (an agent called from a tool)."""
+    A run opens a trace unless it is nested in one (an agent called from a tool), and names the
+    agent making the calls inside it."""
 
     def make(outer: CallContext) -> CallContext:
         return replace(
@@ -126,6 +136,8 @@ def span_scope(span_id: str, *, run: bool, session_id: str | None = None) -> _Sc
             parent_id=span_id,
             run=RunState(span_id) if run else None,
             session_id=session_id if session_id is not None else outer.session_id,
+            agent=agent if agent is not None else outer.agent,
+            agent_id=agent_id if agent_id is not None else outer.agent_id,
         )
 
     return _Scope(make)

@@ -16,11 +16,18 @@ if TYPE_CHECKING:
 
     Where = Callable[[Table], ColumnElement[bool]]
 
-GroupBy = Literal["model", "module", "user", "day", "session"]
-GROUPS: tuple[str, ...] = ("model", "module", "user", "day", "session")
+GroupBy = Literal["model", "module", "user", "day", "session", "agent"]
+GROUPS: tuple[str, ...] = ("model", "module", "user", "day", "session", "agent")
 _SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_TOKENS = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "total_tokens")
+_TOKENS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+)
 
 
 def parse_since(text: str | None) -> datetime | None:
@@ -64,10 +71,14 @@ async def _select(url: str, where: list[Where], *columns: str) -> list[Any]:
 _ANY: Any = object()
 
 
-def _filters(since: datetime | None, session_id: str | None = _ANY) -> list[Where]:
+def _filters(
+    since: datetime | None, session_id: str | None = _ANY, agent_id: str | None = None
+) -> list[Where]:
     where: list[Where] = []
     if since is not None:
         where.append(lambda t: t.c.created_at >= since)
+    if agent_id is not None:
+        where.append(lambda t: t.c.agent_id == agent_id)
     if session_id is None:
         where.append(lambda t: t.c.session_id.is_(None))
     elif session_id is not _ANY:
@@ -80,39 +91,51 @@ def _key(by: str, row: Any) -> str:
         return f"{row.provider}/{row.model}"
     if by == "day":
         return row.created_at.date().isoformat()
-    value = {"module": row.module, "user": row.user_id, "session": row.session_id}[by]
+    value = {"module": row.module, "user": row.user_id, "session": row.session_id, "agent": row.agent}[by]
     return value if value is not None else "(none)"
 
 
 @dataclass
 class _Group:
+    """Totals of a group of rows. Unknown figures are counted, never added as 0: tokens sum the
+    reported rows (``unreported_requests`` did not report any), and the cost is a number only when
+    every row is priced (else ``cost_usd`` is None and ``cost_usd_priced`` is the known part)."""
+
     requests: int = 0
     errors: int = 0
+    cancelled: int = 0
     tokens: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_TOKENS, 0))
     cost: float = 0.0
     unpriced: int = 0
+    unreported: int = 0
     latencies: list[float] = field(default_factory=list[float])
 
     def add(self, row: Any) -> None:
         self.requests += 1
         self.errors += row.status == "error"
-        for name in _TOKENS:
-            self.tokens[name] += getattr(row, name) or 0
+        self.cancelled += row.status == "cancelled"
+        if row.usage_reported:
+            for name in _TOKENS:
+                self.tokens[name] += getattr(row, name) or 0
+        else:
+            self.unreported += 1
         if row.cost_usd is None:
-            self.unpriced += row.status == "success"
+            self.unpriced += 1
         else:
             self.cost += row.cost_usd
         self.latencies.append(row.latency_ms)
 
     def as_dict(self) -> dict[str, Any]:
         p50, p95 = percentile(self.latencies, 50), percentile(self.latencies, 95)
-        priced = self.requests - self.unpriced
+        priced = round(self.cost, 10)
         return {
             "requests": self.requests,
             "errors": self.errors,
+            "cancelled": self.cancelled,
             **self.tokens,
-            # None when no successful call had a known price; unpriced_requests says how many lack one
-            "cost_usd": round(self.cost, 6) if priced or not self.unpriced else None,
+            "unreported_requests": self.unreported,
+            "cost_usd": priced if not self.unpriced else None,
+            "cost_usd_priced": priced,
             "unpriced_requests": self.unpriced,
             "p50_latency_ms": round(p50, 1) if p50 is not None else None,
             "p95_latency_ms": round(p95, 1) if p95 is not None else None,
@@ -122,6 +145,8 @@ class _Group:
 _USAGE_COLUMNS = (
     "provider",
     "model",
+    "agent",
+    "usage_reported",
     "module",
     "user_id",
     "session_id",
@@ -147,11 +172,16 @@ async def usage_by(url: str, by: str = "model", since: str | None = None) -> lis
 
 
 async def totals(
-    url: str, *, session_id: str | None = _ANY, since: str | datetime | None = None
+    url: str,
+    *,
+    session_id: str | None = _ANY,
+    since: str | datetime | None = None,
+    agent_id: str | None = None,
 ) -> dict[str, Any]:
-    """Totals over every call, or one session's (``None``: calls outside any named session)."""
+    """Totals over every call, one session's (``None``: calls outside any session), and/or one
+    Agent instance's (``agent_id``)."""
     start = parse_since(since) if isinstance(since, str) or since is None else since
-    rows = await _select(url, _filters(start, session_id), *_USAGE_COLUMNS)
+    rows = await _select(url, _filters(start, session_id, agent_id), *_USAGE_COLUMNS)
     group = _Group()
     for row in rows:
         group.add(row)
@@ -215,7 +245,11 @@ async def trace_tree(url: str, trace_id: str) -> list[dict[str, Any]]:
                 "prompt_tokens": row.prompt_tokens,
                 "completion_tokens": row.completion_tokens,
                 "cached_tokens": row.cached_tokens,
+                "cache_write_tokens": row.cache_write_tokens,
+                "usage_reported": row.usage_reported,
+                "agent": row.agent,
                 "cost_usd": row.cost_usd,
+                "error_kind": row.error_kind,
                 "finish_reason": row.finish_reason,
                 "attempt": row.attempt,
                 "error": row.error_message,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from agentcore.tracing.context import CallContext
+from agentcore.tracing.context import CallContext, new_id
 from agentcore.tracing.pricing import PriceTable
 from agentcore.tracing.recorder import CallRecorder
 from agentcore.tracing.writer import CallLogWriter, utcnow
@@ -14,18 +14,29 @@ from agentcore.tracing.writer import CallLogWriter, utcnow
 if TYPE_CHECKING:
     from agentcore.agent import Agent
 
+DEFAULT_AGENT_NAME = "agent"
+
 
 class CallLog:
-    """An agent's call log: its recorder and background writer."""
+    """An agent's call log: its recorder and background writer.
 
-    def __init__(self, recorder: CallRecorder) -> None:
+    ``agent_id`` identifies this Agent instance in every row it makes; ``default_session`` names
+    the session a run without ``session=`` belongs to (the agent's own)."""
+
+    def __init__(
+        self, recorder: CallRecorder, default_session: Callable[[], str | None] | None = None
+    ) -> None:
         self.recorder = recorder
         self.writer = recorder.writer
         self.created_at = utcnow()
+        self.agent_id = recorder.agent_id
+        self._default_session = default_session
 
     @asynccontextmanager
     async def run_span(self, session: str | None) -> AsyncGenerator[CallContext]:
-        """The trace span of one run."""
+        """The trace span of one run (of the agent's own session when ``session`` is None)."""
+        if session is None and self._default_session is not None:
+            session = self._default_session()
         async with self.recorder.run_span(session) as ctx:
             yield ctx
 
@@ -38,13 +49,25 @@ class CallLog:
         await self.writer.close()
 
 
+def price_table(config: object) -> PriceTable:
+    """The prices of ``config`` (an ``AgentConfig``): built-ins with its ``pricing:`` on top."""
+    from agentcore.config.schema import AgentConfig
+
+    assert isinstance(config, AgentConfig)
+    origin = f"{config.source}: pricing" if config.source is not None else "pricing:"
+    return PriceTable.from_config(config.pricing, origin=origin)
+
+
 def attach_call_log(agent: Agent) -> CallLog:
-    """Give ``agent``'s service and tools a recorder writing to the configured storage."""
+    """Give ``agent``'s service (its loop and model clients) a recorder writing to the configured storage."""
     config = agent.config
     writer = CallLogWriter(config.storage.url)
     recorder = CallRecorder(
-        writer, PriceTable.from_config(config.pricing), store_content=config.logging.store_content
+        writer,
+        price_table(config),
+        store_content=config.logging.store_content,
+        agent=config.name or DEFAULT_AGENT_NAME,
+        agent_id=new_id(),
     )
     agent.service.recorder = recorder
-    recorder.instrument_tools(agent.tools)
-    return CallLog(recorder)
+    return CallLog(recorder, lambda: agent.context.name)

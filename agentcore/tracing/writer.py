@@ -8,6 +8,11 @@ the session store for the database (on SQLite: its one writer thread) and for th
 A full queue drops the row, counts it and warns - the run is never blocked or failed by logging.
 ``close`` (and cancellation of the task when the loop shuts down, e.g. on Ctrl-C) writes every
 queued row first.
+
+Nothing is lost silently: rows are fitted to their columns first (over-long text truncated, NUL
+and lone surrogates escaped); a batch the database refuses is retried row by row, so only the bad
+row is lost; a lost row, and the count of rows dropped by a full queue, go to the spill file
+(``$AGENTCORE_HOME/calllog-spill.jsonl``, one JSON object a line) with an error log line.
 """
 
 from __future__ import annotations
@@ -16,16 +21,17 @@ import asyncio
 import contextvars
 import json
 from collections import deque
-from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import structlog
 
 from agentcore._redact import redact_text
+from agentcore.tracing._sql import sqlite_write, statements, update_aggregates
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = structlog.get_logger("agentcore.tracing")
 
@@ -41,7 +47,8 @@ class RowSource(Protocol):
 
 
 Item = dict[str, Any] | RowSource
-_AGGREGATED = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens")
+Rows = list[tuple[Kind, dict[str, Any]]]
+SPILL_FILE = "calllog-spill.jsonl"
 
 
 class CallLogWriter:
@@ -54,10 +61,14 @@ class CallLogWriter:
         max_queue: int = 10_000,
         batch_size: int = 1_000,
         linger_s: float = 0.2,
+        spill_path: Path | None = None,
     ) -> None:
-        from agentcore.storage.db import resolve_url
+        from agentcore.storage.db import agentcore_home, resolve_url
 
         self.url = resolve_url(url)
+        self.spill_path = spill_path or agentcore_home() / SPILL_FILE
+        self.spilled = 0  # rows (or drop counts) written to the spill file
+        self._dropped_spilled = 0
         self.max_queue = max_queue
         self.batch_size = batch_size
         self.written = 0
@@ -68,7 +79,7 @@ class CallLogWriter:
         self._lingering = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._batch: list[tuple[Kind, Item]] | None = None  # being written now
+        self._batch: Rows | None = None  # being written now
         self._waiters: list[asyncio.Future[None]] = []
         self._closing = False
         self._warned = False
@@ -193,10 +204,17 @@ class CallLogWriter:
             self._lingering = False
 
     async def _write_next(self) -> None:
-        batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+        items = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+        batch: Rows = []
+        for kind, item in items:
+            try:
+                batch.append((kind, fit_row(kind, _materialise(item))))
+            except Exception as exc:  # a row that cannot even be built: say so, keep the others
+                self._lost([], f"row not built: {type(exc).__name__}: {exc}")
         self._batch = batch
         await self._write(batch)
         self._batch = None
+        self._spill_dropped()
 
     def _release_waiters(self) -> None:
         self._warned = False if not self._queue else self._warned
@@ -205,31 +223,85 @@ class CallLogWriter:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def _write(self, batch: list[tuple[Kind, Item]]) -> None:
+    async def _write(self, batch: Rows) -> None:
+        if not batch:
+            return
         try:
-            calls = [_materialise(item) for kind, item in batch if kind == "call"]
-            spans = [_materialise(item) for kind, item in batch if kind == "span"]
-            engine = await self._open()
-            if self._sqlite is not None:
-                # The file's writer thread: no lock contention with the session store's appends.
-                await self._sqlite.run(lambda conn: _sqlite_write(conn, calls, spans))
-                self.written += len(batch)
-                return
-            stmts = _statements(engine.dialect.name)
-            async with engine.begin() as conn:
-                if calls:
-                    await conn.execute(stmts.calls, calls)
-                    await _update_aggregates(conn, stmts, calls)
-                if spans:
-                    await conn.execute(stmts.spans, spans)
+            await self._insert(batch)
             self.written += len(batch)
+            return
         except Exception as exc:  # logging must never break the agent
-            self.failed += len(batch)
-            log.warning(
-                "calllog.write_failed",
-                rows=len(batch),
-                error=redact_text(f"{type(exc).__name__}: {exc}")[:500],
-            )
+            if len(batch) == 1:
+                self._lost(batch, _describe(exc))
+                return
+        # One bad row (a value the database refuses) must not take its batch with it.
+        for one in batch:
+            try:
+                await self._insert([one])
+                self.written += 1
+            except Exception as exc:
+                self._lost([one], _describe(exc))
+
+    async def _insert(self, batch: Rows) -> None:
+        calls = [row for kind, row in batch if kind == "call"]
+        spans = [row for kind, row in batch if kind == "span"]
+        engine = await self._open()
+        if self._sqlite is not None:
+            # The file's writer thread: no lock contention with the session store's appends.
+            await self._sqlite.run(lambda conn: sqlite_write(conn, calls, spans))
+            return
+        stmts = statements(engine.dialect.name)
+        async with engine.begin() as conn:
+            if calls:
+                await conn.execute(stmts.calls, calls)
+                await update_aggregates(conn, stmts, calls)
+            if spans:
+                await conn.execute(stmts.spans, spans)
+
+    def _lost(self, rows: Rows, error: str) -> None:
+        """Rows the database did not take: counted, logged as an error, kept in the spill file."""
+        self.failed += max(len(rows), 1)
+        spilled = self._spill(
+            [{"reason": "write_failed", "error": error, "kind": k, "row": r} for k, r in rows]
+        )
+        log.error(
+            "calllog.write_failed",
+            rows=len(rows),
+            error=error,
+            ids=[r.get("id") for _, r in rows][:20],
+            spill_file=str(self.spill_path) if spilled else None,
+        )
+
+    def _spill_dropped(self) -> None:
+        """Rows dropped by a full queue since the last report: one spill record and an error line."""
+        dropped = self.dropped - self._dropped_spilled
+        if dropped <= 0:
+            return
+        self._dropped_spilled = self.dropped
+        spilled = self._spill([{"reason": "queue_full", "dropped": dropped}])
+        log.error(
+            "calllog.rows_dropped",
+            rows=dropped,
+            hint="the call-log queue was full",
+            spill_file=str(self.spill_path) if spilled else None,
+        )
+
+    def _spill(self, records: list[dict[str, Any]]) -> bool:
+        if not records:
+            return False
+        at = utcnow().isoformat()
+        lines = "".join(
+            json.dumps({"at": at, **record}, ensure_ascii=False, default=str) + "\n" for record in records
+        )
+        try:
+            self.spill_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.spill_path.open("a", encoding="utf-8", errors="backslashreplace") as file:
+                file.write(lines)
+        except OSError as exc:
+            log.error("calllog.spill_failed", path=str(self.spill_path), error=str(exc.strerror))
+            return False
+        self.spilled += len(records)
+        return True
 
     async def _open(self) -> AsyncEngine:
         if self._engine is None:
@@ -241,157 +313,64 @@ class CallLogWriter:
         return self._engine
 
 
-class _SQLiteSQL:
-    """The SQLite statements, built once from the tables: positional inserts and the upsert."""
-
-    def __init__(self) -> None:
-        from agentcore.tracing.calllog import CALLS, MODEL_USAGE, SPANS
-
-        self.calls = _insert_sql(CALLS)
-        self.spans = _insert_sql(SPANS)
-        counters = ("requests", "errors", "cost_usd", *_AGGREGATED)
-        updates = ", ".join(
-            [f"{c} = {c} + excluded.{c}" for c in counters] + ["last_used_at = excluded.last_used_at"]
-        )
-        self.upsert = (
-            _insert_sql(MODEL_USAGE)[0] + f" ON CONFLICT (provider, model) DO UPDATE SET {updates}",
-            _insert_sql(MODEL_USAGE)[1],
-        )
+def _materialise(item: Item) -> dict[str, Any]:
+    return item if isinstance(item, dict) else item.row()
 
 
-def _insert_sql(table: Any) -> tuple[str, list[tuple[str, Any]]]:
-    """``INSERT`` with ``?`` placeholders, and (column, default) in placeholder order."""
-    columns = [(c.name, c.default.arg if c.default is not None else None) for c in table.columns]
-    names = ", ".join(n for n, _ in columns)
-    marks = ", ".join("?" * len(columns))
-    return f"INSERT INTO {table.name} ({names}) VALUES ({marks})", columns
+def _describe(exc: BaseException) -> str:
+    # Only the first line: database errors append the SQL and its parameters (message content).
+    text = f"{type(exc).__name__}: {exc}".split("\n", 1)[0]
+    return redact_text(text)[:500]
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        from agentcore.storage.sqlite_writer import sqlite_time
-
-        return sqlite_time(value.astimezone(UTC) if value.tzinfo else value)
-    return int(value) if isinstance(value, bool) else value
+_text_columns: dict[Kind, tuple[tuple[str, int | None], ...]] = {}
 
 
-def _sqlite_params(columns: list[tuple[str, Any]], rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return [tuple(_sqlite_value(row.get(n, d)) for n, d in columns) for row in rows]
-
-
-_sqlite_sql: list[_SQLiteSQL] = []
-
-
-def _sqlite_write(conn: Any, calls: list[dict[str, Any]], spans: list[dict[str, Any]]) -> None:
-    """One batch on the SQLite writer thread (inside its transaction): rows, then model totals."""
-    if not _sqlite_sql:
-        _sqlite_sql.append(_SQLiteSQL())
-    sql = _sqlite_sql[0]
-    if calls:
-        conn.executemany(sql.calls[0], _sqlite_params(sql.calls[1], calls))
-        conn.executemany(sql.upsert[0], _sqlite_params(sql.upsert[1], list(_totals(calls).values())))
-    if spans:
-        conn.executemany(sql.spans[0], _sqlite_params(sql.spans[1], spans))
-
-
-class _Statements:
-    """The writer's statements for one dialect, built once (building them per batch showed up in
-    the profiles); SQLAlchemy then reuses their compiled form from its cache."""
-
-    def __init__(self, dialect: str) -> None:
-        from sqlalchemy import bindparam, insert, update
-
-        from agentcore.tracing.calllog import CALLS, MODEL_USAGE, SPANS
-
-        self.calls: Any = insert(CALLS)
-        self.spans: Any = insert(SPANS)
-        counters = ("requests", "errors", "cost_usd", *_AGGREGATED)
-        table = MODEL_USAGE
-        self.upsert: Any = None
-        insert_fn = _dialect_insert(dialect)
-        if insert_fn is not None:
-            # One executemany per batch: the totals of every model in the batch in one statement.
-            stmt = insert_fn(table)
-            self.upsert = stmt.on_conflict_do_update(
-                index_elements=[table.c.provider, table.c.model],
-                set_={
-                    **{c: table.c[c] + stmt.excluded[c] for c in counters},
-                    "last_used_at": stmt.excluded.last_used_at,
-                },
-            )
-        # Other dialects: update, then insert the models that had no row.
-        self.update: Any = (
-            update(table)
-            .where(table.c.provider == bindparam("p_provider"), table.c.model == bindparam("p_model"))
-            .values(
-                **{c: table.c[c] + bindparam(c) for c in counters}, last_used_at=bindparam("last_used_at")
-            )
-        )
-        self.insert_usage: Any = insert(table)
-
-
-_statements_by_dialect: dict[str, _Statements] = {}
-
-
-def _statements(dialect: str) -> _Statements:
-    found = _statements_by_dialect.get(dialect)
+def _columns(kind: Kind) -> tuple[tuple[str, int | None], ...]:
+    """(name, max length or None) of the table's text columns."""
+    found = _text_columns.get(kind)
     if found is None:
-        found = _statements_by_dialect[dialect] = _Statements(dialect)
+        from agentcore.tracing.calllog import CALLS, SPANS
+
+        table = CALLS if kind == "call" else SPANS
+        found = _text_columns[kind] = tuple(
+            (c.name, getattr(c.type, "length", None)) for c in table.columns if _is_text(c.type)
+        )
     return found
 
 
-def _totals(calls: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The batch's calls folded into one totals row per (provider, model)."""
-    totals: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in calls:
-        key = (row["provider"], row["model"])
-        agg = totals.get(key)
-        if agg is None:
-            agg = totals[key] = {
-                "provider": key[0],
-                "model": key[1],
-                "requests": 0,
-                "errors": 0,
-                "cost_usd": 0.0,
-                "last_used_at": row["created_at"],
-                **dict.fromkeys(_AGGREGATED, 0),
-            }
-        agg["requests"] += 1
-        agg["errors"] += row["status"] == "error"
-        agg["cost_usd"] += row["cost_usd"] or 0.0
-        agg["last_used_at"] = max(agg["last_used_at"], row["created_at"])
-        for name in _AGGREGATED:
-            agg[name] += row[name]
-    return totals
+def _is_text(sql_type: Any) -> bool:
+    from sqlalchemy import String
+
+    # SQLModel's AutoString decorates a String
+    return isinstance(sql_type, String) or isinstance(getattr(sql_type, "impl_instance", None), String)
 
 
-async def _update_aggregates(conn: AsyncConnection, stmts: _Statements, calls: list[dict[str, Any]]) -> None:
-    totals = _totals(calls)
-    if stmts.upsert is not None:
-        await conn.execute(stmts.upsert, list(totals.values()))
-        return
-    for agg in totals.values():
-        params = {"p_provider": agg["provider"], "p_model": agg["model"],
-                  **{k: v for k, v in agg.items() if k not in ("provider", "model")}}  # fmt: skip
-        result = await conn.execute(stmts.update, params)
-        if not result.rowcount:
-            await conn.execute(stmts.insert_usage, agg)
+def clean_text(value: str) -> str:
+    """``value`` as any database can store it: NUL and lone surrogates escaped (readably)."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\\x00")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
-def _dialect_insert(dialect: str) -> Callable[[Any], Any] | None:
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-
-        return insert
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-
-        return insert
-    return None
-
-
-def _materialise(item: Item) -> dict[str, Any]:
-    return item if isinstance(item, dict) else item.row()
+def fit_row(kind: Kind, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with every text value storable and within its column's length (truncated, marked)."""
+    for name, limit in _columns(kind):
+        value = row.get(name)
+        if type(value) is not str:
+            continue
+        if value.isascii() and "\x00" not in value and (limit is None or len(value) <= limit):
+            continue  # the common case, checked without copying
+        text = clean_text(value)
+        if limit is not None and len(text) > limit:
+            text = text[: limit - 1] + "\u2026"
+        row[name] = text
+    return row
 
 
 def tags_json(tags: dict[str, str] | None) -> str | None:

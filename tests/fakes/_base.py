@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, cast
 
-from ._http import DropResponse, FullResponse, HttpRequest, HttpServer, Response, json_response
+from ._http import (
+    DropResponse,
+    FullResponse,
+    HttpRequest,
+    HttpServer,
+    Response,
+    StreamResponse,
+    json_response,
+)
 
 __all__ = [
     "DropReply",
@@ -25,9 +33,11 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "ReplyFn",
+    "StreamErrorReply",
     "TextReply",
     "ToolCall",
     "ToolCallsReply",
+    "TrickleReply",
     "TruncatedReply",
     "Usage",
     "UsageLike",
@@ -41,6 +51,11 @@ class Usage:
     OpenAI: prompt_tokens / completion_tokens / prompt_tokens_details.cached_tokens /
     completion_tokens_details.reasoning_tokens. Anthropic: input_tokens / output_tokens /
     cache_read_input_tokens (``cached``) / cache_creation_input_tokens (``cache_creation``).
+
+    ``cache_creation_1h``: the part of ``cache_creation`` written to the 1-hour cache (Anthropic's
+    ``usage.cache_creation.ephemeral_1h_input_tokens``). ``total``: OpenAI's ``total_tokens`` when it
+    is not prompt + completion (Gemini counts reasoning outside ``completion_tokens``). ``omit``:
+    send no usage at all (OpenAI: no ``usage`` field, no usage chunk in a stream).
     """
 
     prompt: int = 10
@@ -48,6 +63,9 @@ class Usage:
     cached: int | None = None
     reasoning: int | None = None
     cache_creation: int | None = None
+    cache_creation_1h: int | None = None
+    total: int | None = None
+    omit: bool = False
 
 
 #: ``Usage`` or a tuple ``(prompt, completion[, cached[, reasoning[, cache_creation]]])``
@@ -61,7 +79,7 @@ def to_usage(usage: UsageLike | None) -> Usage:
         return Usage()
     if isinstance(usage, Usage):
         return usage
-    return Usage(*usage)
+    return Usage(*cast(tuple[Any, ...], usage))
 
 
 @dataclass(slots=True)
@@ -106,13 +124,44 @@ class TruncatedReply:
     """Send ``inner``'s stream but close the socket after ``after_chunks`` chunks/events.
 
     For a non-streaming request, half of the JSON body is sent (Content-Length says more).
+    With ``clean=True`` the response ends properly instead (the chunked stream is terminated, the
+    body's Content-Length matches what is sent): only its content is cut.
     """
 
     inner: TextReply | ToolCallsReply
     after_chunks: int = 2
+    clean: bool = False
 
 
-Reply = TextReply | ToolCallsReply | ErrorReply | DropReply | TruncatedReply
+@dataclass(slots=True)
+class StreamErrorReply:
+    """Stream ``inner``'s first ``after_chunks`` chunks/events, then an error event (HTTP 200).
+
+    OpenAI-compatible: ``data: {"error": {"message", "type", "code"}}``; Anthropic:
+    ``event: error`` with ``{"type": "error", "error": {"type", "message"}}``; Bedrock: an exception
+    frame whose ``:exception-type`` is ``error_type`` (botocore knows the stream shape's member names:
+    ``throttlingException``, ``modelStreamErrorException``, ``serviceUnavailableException``...). For a non-streaming
+    request the error is sent as a normal HTTP error with ``status``.
+    """
+
+    inner: TextReply | ToolCallsReply
+    after_chunks: int = 1
+    error_type: str = "server_error"
+    message: str = "the model server had an error while streaming"
+    status: int = 500
+
+
+@dataclass(slots=True)
+class TrickleReply:
+    """Send ``inner`` slowly: a streamed reply's chunks ``interval_s`` apart, a JSON body
+    ``chunk_bytes`` bytes at a time, ``interval_s`` apart (each gap short, the total long)."""
+
+    inner: TextReply | ToolCallsReply
+    interval_s: float = 0.2
+    chunk_bytes: int = 1
+
+
+Reply = TextReply | ToolCallsReply | ErrorReply | DropReply | TruncatedReply | StreamErrorReply | TrickleReply
 
 
 @dataclass(slots=True)
@@ -221,6 +270,27 @@ class FakeLLMServer:
         )
         return self.push(TruncatedReply(inner, after_chunks))
 
+    def reply_cut(
+        self, text: str = "partial answer that never ends", *, after_chunks: int = 2,
+        tool_calls: Sequence[ToolCall] | None = None, usage: UsageLike | None = None,
+    ) -> Self:  # fmt: skip
+        """A response that ends cleanly but cut: a stream without its last events, half a JSON body."""
+        inner: TextReply | ToolCallsReply = (
+            ToolCallsReply(list(tool_calls), text or None, usage) if tool_calls else TextReply(text, usage)
+        )
+        return self.push(TruncatedReply(inner, after_chunks, clean=True))
+
+    def reply_stream_error(
+        self, text: str = "partial", *, after_chunks: int = 1, error_type: str = "server_error",
+        message: str = "the model server had an error while streaming", status: int = 500,
+    ) -> Self:  # fmt: skip
+        return self.push(StreamErrorReply(TextReply(text), after_chunks, error_type, message, status))
+
+    def reply_trickle(
+        self, text: str = "slow answer", *, interval_s: float = 0.2, chunk_bytes: int = 1
+    ) -> Self:
+        return self.push(TrickleReply(TextReply(text), interval_s, chunk_bytes))
+
     def reply_fn(self, fn: ReplyFn, *, times: int = 1) -> Self:
         """Queue ``fn`` ``times`` times; each use calls ``fn(request)`` to get the reply."""
         return self.push(*([fn] * times))
@@ -293,9 +363,30 @@ class FakeLLMServer:
         if isinstance(reply, TruncatedReply):
             resp = self._render(reply.inner, rec)
             if isinstance(resp, FullResponse):
-                resp.truncate_at = len(resp.body) // 2
-            elif not isinstance(resp, DropResponse):
-                resp.truncate_after = reply.after_chunks
+                if reply.clean:
+                    resp.body = resp.body[: len(resp.body) // 2]
+                else:
+                    resp.truncate_at = len(resp.body) // 2
+            elif isinstance(resp, StreamResponse):
+                if reply.clean:
+                    resp.chunks = list(resp.chunks)[: reply.after_chunks]
+                else:
+                    resp.truncate_after = reply.after_chunks
+            return resp
+        if isinstance(reply, StreamErrorReply):
+            resp = self._render(reply.inner, rec)
+            if not isinstance(resp, StreamResponse):
+                error = ErrorReply(reply.status, message=reply.message, code=reply.error_type)
+                return self._render_error(error, rec)
+            chunks = list(resp.chunks)[: reply.after_chunks]
+            resp.chunks = [*chunks, self._error_event(reply, rec)]
+            return resp
+        if isinstance(reply, TrickleReply):
+            resp = self._render(reply.inner, rec)
+            if isinstance(resp, FullResponse):
+                resp.trickle_s, resp.trickle_bytes = reply.interval_s, reply.chunk_bytes
+            elif isinstance(resp, StreamResponse):
+                resp.chunk_delay_s = reply.interval_s
             return resp
         return self._render(reply, rec)
 
@@ -308,6 +399,10 @@ class FakeLLMServer:
         raise NotImplementedError
 
     def _render_error(self, reply: ErrorReply, rec: RecordedRequest) -> Response:
+        raise NotImplementedError
+
+    def _error_event(self, reply: StreamErrorReply, rec: RecordedRequest) -> bytes:
+        """One error event in the provider's stream framing."""
         raise NotImplementedError
 
     @staticmethod

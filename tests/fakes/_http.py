@@ -60,13 +60,18 @@ class HttpRequest:
 
 @dataclass(slots=True)
 class FullResponse:
-    """A complete response. ``truncate_at`` sends only that many body bytes, then closes."""
+    """A complete response. ``truncate_at`` sends only that many body bytes, then closes.
+
+    ``trickle_s`` > 0 sends the body ``trickle_bytes`` bytes at a time, that many seconds apart.
+    """
 
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict[str, str])
     delay_s: float = 0.0
     truncate_at: int | None = None
+    trickle_s: float = 0.0
+    trickle_bytes: int = 1
 
 
 @dataclass(slots=True)
@@ -255,6 +260,15 @@ class HttpServer:
                 writer.write(_head(response.status, response.headers, extra) + body[: response.truncate_at])
                 await writer.drain()
                 return False
+            if response.trickle_s > 0:
+                writer.write(_head(response.status, response.headers, extra))
+                step = max(1, response.trickle_bytes)
+                for i in range(0, len(body), step):
+                    await writer.drain()
+                    await asyncio.sleep(response.trickle_s)
+                    writer.write(body[i : i + step])
+                await writer.drain()
+                return True
             writer.write(_head(response.status, response.headers, extra) + body)
             await writer.drain()
             return True

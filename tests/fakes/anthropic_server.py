@@ -19,6 +19,7 @@ from ._base import (
     ErrorReply,
     FakeLLMServer,
     RecordedRequest,
+    StreamErrorReply,
     TextReply,
     ToolCallsReply,
     Usage,
@@ -53,12 +54,19 @@ _BEDROCK_ERRORS = {
 
 
 def _usage(u: Usage, *, output: int | None = None) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "input_tokens": u.prompt,
         "output_tokens": u.completion if output is None else output,
         "cache_read_input_tokens": u.cached or 0,
         "cache_creation_input_tokens": u.cache_creation or 0,
     }
+    if u.cache_creation_1h is not None:
+        one_hour = u.cache_creation_1h
+        out["cache_creation"] = {
+            "ephemeral_5m_input_tokens": (u.cache_creation or 0) - one_hour,
+            "ephemeral_1h_input_tokens": one_hour,
+        }
+    return out
 
 
 def _header(name: str, value: str) -> bytes:
@@ -127,6 +135,16 @@ class FakeAnthropic(FakeLLMServer):
         resp = json_response(reply.status, body, {**headers, **(reply.headers or {})})
         resp.delay_s = reply.delay_s
         return resp
+
+    def _error_event(self, reply: StreamErrorReply, rec: RecordedRequest) -> bytes:
+        event = {"type": "error", "error": {"type": reply.error_type, "message": reply.message}}
+        if rec.route == "bedrock_stream":
+            # Bedrock sends stream errors as exception frames named after the error
+            payload = json.dumps({"message": reply.message}).encode()
+            headers = {":exception-type": reply.error_type, ":content-type": "application/json",
+                       ":message-type": "exception"}  # fmt: skip
+            return event_stream_frame(payload, headers)
+        return _sse(event)
 
     def _render(self, reply: TextReply | ToolCallsReply, rec: RecordedRequest) -> Response:
         n = self._next_id()

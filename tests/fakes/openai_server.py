@@ -15,6 +15,7 @@ from ._base import (
     ErrorReply,
     FakeLLMServer,
     RecordedRequest,
+    StreamErrorReply,
     TextReply,
     ToolCallsReply,
     Usage,
@@ -47,7 +48,7 @@ def _usage(u: Usage) -> dict[str, Any]:
     out: dict[str, Any] = {
         "prompt_tokens": u.prompt,
         "completion_tokens": u.completion,
-        "total_tokens": u.prompt + u.completion,
+        "total_tokens": u.prompt + u.completion if u.total is None else u.total,
     }
     if u.cached is not None:
         out["prompt_tokens_details"] = {"cached_tokens": u.cached, "audio_tokens": 0}
@@ -97,6 +98,9 @@ class FakeOpenAI(FakeLLMServer):
         resp.delay_s = reply.delay_s
         return resp
 
+    def _error_event(self, reply: StreamErrorReply, rec: RecordedRequest) -> bytes:
+        return _sse({"error": {"message": reply.message, "type": reply.error_type, "code": reply.error_type}})
+
     def _render(self, reply: TextReply | ToolCallsReply, rec: RecordedRequest) -> Response:
         n = self._next_id()
         body = rec.body_dict
@@ -131,6 +135,8 @@ class FakeOpenAI(FakeLLMServer):
                 "usage": _usage(usage),
                 "system_fingerprint": "fp_fake",
             }
+            if usage.omit:
+                del payload["usage"]
             resp: FullResponse = json_response(200, payload, headers)
             resp.delay_s = reply.delay_s
             return resp
@@ -166,7 +172,7 @@ class FakeOpenAI(FakeLLMServer):
                 for frag in split(fn["arguments"], size)
             )
         chunks.append(chunk({}, finish))
-        if include_usage:
+        if include_usage and not usage.omit:
             chunks.append(_sse({**base, "choices": [], "usage": _usage(usage)}))
         chunks.append(b"data: [DONE]\n\n")
         sse_headers = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}

@@ -333,7 +333,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "tool-module-sys-exit",
         _BASE + "localTools: [./tools]\n",
-        r"{dir}/tools/exits\.py:3\b.*SystemExit.*7.*",
+        r"{dir}/tools/exits\.py:3\b.*sys\.exit\(7\).*",
         files={"tools/exits.py": b"import sys\n\nsys.exit(7)\n"},
         pattern=True,
     ),

@@ -9,7 +9,7 @@ import pytest
 from agentcore import Agent
 from agentcore.config.loader import load_config_from_dict
 from agentcore.errors import ConfigError
-from agentcore.llm.factory import create_llm_service
+from agentcore.llm.factory import create_llm_service, create_provider
 from tests.fakes import FakeOpenAI
 
 
@@ -85,15 +85,13 @@ async def test_local_servers_need_no_key(
 
 def test_ollama_default_and_suffix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OLLAMA_BASE_URL", raising=False)
-    service = create_llm_service(
-        load_config_from_dict({"llm": {"provider": "ollama", "model": "llama3"}}).llm
-    )
+    service = create_provider(load_config_from_dict({"llm": {"provider": "ollama", "model": "llama3"}}).llm)
     assert str(service.client.base_url).rstrip("/") == "http://localhost:11434/v1"  # type: ignore[attr-defined]
     config = load_config_from_dict(
         {"llm": {"provider": "ollama", "model": "llama3", "baseURL": "http://box:11434"}}
     )
-    assert str(create_llm_service(config.llm).client.base_url).rstrip("/") == "http://box:11434/v1"  # type: ignore[attr-defined]
-    lm = create_llm_service(load_config_from_dict({"llm": {"provider": "lmstudio", "model": "x"}}).llm)
+    assert str(create_provider(config.llm).client.base_url).rstrip("/") == "http://box:11434/v1"  # type: ignore[attr-defined]
+    lm = create_provider(load_config_from_dict({"llm": {"provider": "lmstudio", "model": "x"}}).llm)
     assert str(lm.client.base_url).rstrip("/") == "http://localhost:1234/v1"  # type: ignore[attr-defined]
 
 

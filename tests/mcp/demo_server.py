@@ -19,6 +19,7 @@ if "--fail" in sys.argv:  # before the slow imports: a server that dies at once
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.types import Image
+from mcp.types import ToolAnnotations
 
 # A 1x1 PNG.
 PNG = base64.b64decode(
@@ -81,6 +82,31 @@ def build(name: str) -> MCPServer:
         sys.stderr.write("crash tool: exiting\n")
         sys.stderr.flush()
         os._exit(3)
+
+    def count_and_crash_first(path: str) -> int:
+        # Records the run in ``path``; the first run ever then kills the server mid-call.
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write("ran\n")
+        with open(path, encoding="utf-8") as handle:
+            runs = len(handle.read().splitlines())
+        if runs == 1:
+            os._exit(3)
+        return runs
+
+    @server.tool()
+    def charge(path: str) -> str:
+        """A side effect (not idempotent): records a run, crashing the server on the first."""
+        return f"charged (run {count_and_crash_first(path)})"
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
+    def lookup(path: str) -> str:
+        """Read-only: records a run, crashing the server on the first."""
+        return f"looked up (run {count_and_crash_first(path)})"
+
+    @server.tool(annotations=ToolAnnotations(idempotent_hint=True))
+    def put(path: str) -> str:
+        """Idempotent: records a run, crashing the server on the first."""
+        return f"put (run {count_and_crash_first(path)})"
 
     @server.tool()
     async def grow(ctx: Context) -> str:

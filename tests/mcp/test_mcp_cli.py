@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -13,7 +14,7 @@ from tests.mcp.test_agent_cli import run_cli
 
 def _config(tmp_path: Path) -> Path:
     path = tmp_path / "cipher.yml"
-    data = {
+    data: dict[str, Any] = {
         "llm": {
             "provider": "openai",
             "model": "m",

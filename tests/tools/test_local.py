@@ -1,7 +1,9 @@
 """Loading @tool functions from files and folders."""
 
+import importlib
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,82 @@ async def test_from_config_default_vs_explicit(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         await explicit.start()
     assert info.value.key_path == "localTools[0]"
+
+
+def test_loading_never_disturbs_imports_in_other_threads(tmp_path: Path) -> None:
+    # Other threads keep importing modules found through sys.path (as the SDK client warm-up does)
+    # while tool folders load, over and over: not one of their look-ups may fail.
+    storm = tmp_path / "storm"
+    for thread_no in range(3):  # each thread its own modules: they never race on one name
+        for k in range(20):
+            write(storm / f"storm_mod_{thread_no}_{k}.py", f"VALUE = {k}\n")
+    tools_dir = tmp_path / "tools"
+    write(tools_dir / "_shared.py", "SUFFIX = '!'\n")
+    for k in range(5):
+        write(
+            tools_dir / f"t{k}.py",
+            f"from agentcore import tool\nfrom _shared import SUFFIX\n\n@tool\ndef t{k}() -> str:\n    return 't{k}' + SUFFIX\n",
+        )
+    # Early in sys.path, where a look-up that overlaps an insert/remove at the front can skip it.
+    sys.path.insert(1, str(storm))
+    failures: list[BaseException] = []
+    lookups = 0
+    stop = threading.Event()
+
+    def importer(thread_no: int) -> None:
+        nonlocal lookups
+        k = 0
+        while not stop.is_set():
+            name = f"storm_mod_{thread_no}_{k % 20}"
+            try:
+                assert k % 20 == importlib.import_module(name).VALUE
+            except BaseException as exc:
+                failures.append(exc)
+            sys.modules.pop(name, None)  # the next import searches sys.path again
+            lookups += 1
+            k += 1
+
+    threads = [threading.Thread(target=importer, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(200):
+            tools = load_local_tools([tools_dir])
+            assert [t() for t in tools] == [f"t{k}!" for k in range(5)]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        sys.path.remove(str(storm))
+    assert lookups > 100
+    assert failures == []
+
+
+def test_neighbour_package_and_relative_helper(tmp_path: Path) -> None:
+    write(tmp_path / "_pkg" / "__init__.py", "from ._inner import WORD\n")
+    write(tmp_path / "_pkg" / "_inner.py", "WORD = 'pkg'\n")
+    write(
+        tmp_path / "uses.py",
+        """
+        from agentcore import tool
+        import _pkg
+        from _pkg._inner import WORD
+
+        @tool
+        def uses() -> str:
+            return _pkg.WORD + WORD
+        """,
+    )
+    before = list(sys.path)
+    (found,) = load_local_tools([tmp_path])
+    assert found() == "pkgpkg"
+    assert sys.path == before
+    assert "_pkg" not in sys.modules  # helpers live under private names only
+
+
+def test_sys_exit_at_import_is_a_config_error(tmp_path: Path) -> None:
+    bad = write(tmp_path / "quits.py", "import sys\n\nsys.exit(7)\n")
+    with pytest.raises(ConfigError) as info:
+        load_local_tools([bad])
+    assert info.value.file == str(bad.resolve()) and info.value.line == 3
+    assert "sys.exit(7)" in str(info.value)

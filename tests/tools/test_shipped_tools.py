@@ -1,6 +1,9 @@
 """The tools shipped in the repository's top-level ``tools/`` folder."""
 
 import os
+import subprocess
+import sys
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -142,3 +145,73 @@ async def test_escape_through_manager_is_an_error_result(root: Path) -> None:
     assert result.is_error
     assert result.text.startswith("read_file raised PermissionError: access denied")
     assert "top secret" not in result.text
+
+
+_SWAP = """
+import os, sys
+sub, outside = sys.argv[1], sys.argv[2]
+while True:
+    os.rename(sub, sub + ".real")
+    os.symlink(outside, sub)
+    os.unlink(sub)
+    os.rename(sub + ".real", sub)
+"""
+
+
+def test_folder_swapped_for_a_symlink_mid_read_never_leaks(
+    shipped: dict[str, LocalTool[..., Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path / "root"
+    (base / "sub").mkdir(parents=True)
+    (base / "sub" / "file.txt").write_text("inside")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "file.txt").write_text("SECRET")
+    monkeypatch.setenv("AGENTCORE_FILES_ROOT", str(base))
+    # Another process swaps sub for a symlink leading outside the root, and back, as fast as it can.
+    swapper = subprocess.Popen([sys.executable, "-c", _SWAP, str(base / "sub"), str(outside)])
+    outcomes: Counter[str] = Counter()
+    listings: list[str] = []
+    try:
+        for i in range(3000):
+            try:
+                outcomes[shipped["read_file"]("sub/file.txt")] += 1
+                if i % 10 == 0:
+                    listings.append(shipped["list_files"]("sub", "**"))
+            except (PermissionError, FileNotFoundError, NotADirectoryError):
+                outcomes["refused"] += 1
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert not [text for text in listings if "outside" in text or "SECRET" in text]
+    assert outcomes["SECRET"] == 0, outcomes
+    assert outcomes["inside"] > 0, outcomes  # the race really ran both ways
+
+
+def test_list_files_escapes_non_utf8_names_and_read_file_takes_them_back(
+    shipped: dict[str, LocalTool[..., Any]], root: Path
+) -> None:
+    raw = os.path.join(os.fsencode(root), b"caf\xe9.txt")
+    with open(raw, "wb") as handle:
+        handle.write(b"coffee")
+    listing = shipped["list_files"]()
+    assert "caf\\xe9.txt" in listing.splitlines()
+    listing.encode("utf-8")  # no lone surrogates: any database can store it
+    assert shipped["read_file"]("caf\\xe9.txt") == "coffee"
+
+
+def test_read_file_refuses_a_fifo_without_blocking(
+    shipped: dict[str, LocalTool[..., Any]], root: Path
+) -> None:
+    os.mkfifo(root / "pipe")
+    with pytest.raises(FileNotFoundError, match="not a regular file"):
+        shipped["read_file"]("pipe")
+
+
+def test_list_files_patterns(shipped: dict[str, LocalTool[..., Any]], root: Path) -> None:
+    (root / "sub" / "deeper").mkdir()
+    (root / "sub" / "deeper" / "c.py").write_text("")
+    assert shipped["list_files"](".", "**/*.py").splitlines() == ["sub/b.py", "sub/deeper/c.py"]
+    assert shipped["list_files"](".", "sub/*").splitlines() == ["sub/b.py", "sub/deeper/"]
+    assert shipped["list_files"](".", "[ab]*").splitlines() == ["a.txt", "bin.dat"]
+    assert shipped["list_files"]("sub", "*.py") == "sub/b.py"

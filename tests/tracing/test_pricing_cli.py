@@ -36,7 +36,7 @@ def test_config_pricing_overrides_the_table() -> None:
     table = PriceTable.from_config(
         {
             "gpt-4o-mini": ModelPrice(input=1, output=2, cachedInput=0.5),
-            "my-model": ModelPrice(input=10, output=20),
+            "my-model*": ModelPrice(input=10, output=20),
         }
     )
     assert table.cost("openai", "gpt-4o-mini", Usage(2_000_000, 1_000_000, 1_000_000)) == pytest.approx(

@@ -21,7 +21,7 @@ from anthropic.lib.bedrock import AsyncAnthropicBedrock
 from anthropic.types import Message, RawMessageStreamEvent
 
 from agentcore.config.schema import LLMConfig
-from agentcore.context.manager import ContextManager
+from agentcore.context.repair import checked_call
 from agentcore.errors import ConfigError, MissingExtraError
 from agentcore.llm._client import LazyClient
 from agentcore.llm.events import (
@@ -34,10 +34,17 @@ from agentcore.llm.events import (
 )
 from agentcore.llm.formatters._json import ToolsJsonCache, dumps
 from agentcore.llm.formatters.anthropic import render_messages, tool_dict
-from agentcore.llm.retry import Failure, FailureKind, parse_retry_after
-from agentcore.llm.service import LLMRequest, LLMService
+from agentcore.llm.provider import LLMRequest, ProviderClient
+from agentcore.llm.providers._deadline import Deadline
+from agentcore.llm.retry import (
+    Failure,
+    FailureKind,
+    IncompleteResponse,
+    attach_partial_usage,
+    classify_common,
+    parse_retry_after,
+)
 from agentcore.messages import InternalMessage, ToolCall, Usage
-from agentcore.tools.manager import UnifiedToolManager
 
 BEDROCK_VERSION = "bedrock-2023-05-31"
 # Mid-stream ``error`` events arrive on an HTTP 200 response: map their type to the status it stands for.
@@ -54,13 +61,12 @@ _ERROR_TYPE_STATUS = {
     "ServiceUnavailableException": 503,
     "InternalServerException": 500,
     "ModelStreamErrorException": 500,
+    "ModelTimeoutException": 504,
     "ValidationException": 400,
 }
+# Bedrock names stream exceptions after the stream shape's members ("throttlingException").
+_ERROR_TYPE_STATUS_LOWER = {name.lower(): status for name, status in _ERROR_TYPE_STATUS.items()}
 _CONTEXT_MARKERS = ("prompt is too long", "input is too long", "too many input tokens", "context window")
-
-
-class _IncompleteStream(Exception):
-    """The stream ended cleanly but without ``message_stop``: the response is cut off."""
 
 
 def default_max_tokens(model: str) -> int:
@@ -73,17 +79,32 @@ def default_max_tokens(model: str) -> int:
     return 8192
 
 
-def _usage(raw: Any) -> Usage:
+def _usage(raw: Any, output: int | None = None, one_hour_from: Any = None) -> Usage:
     """Our usage from Anthropic's: ``prompt_tokens`` includes cache reads and writes, as OpenAI's does.
 
-    (Anthropic's ``input_tokens`` counts only the uncached part of the prompt.)
+    (Anthropic's ``input_tokens`` counts only the uncached part of the prompt.) Cache writes are kept
+    apart (billed above the input rate), the 1-hour ones from ``cache_creation`` (streams send that
+    breakdown in ``message_start`` only: ``one_hour_from``). No usage at all is "not reported".
     """
     if raw is None:
-        return Usage()
+        return Usage(reported=False)
     uncached = raw.input_tokens or 0
     read = raw.cache_read_input_tokens or 0
     written = raw.cache_creation_input_tokens or 0
-    return Usage(uncached + read + written, raw.output_tokens or 0, read, 0)
+    breakdown = _field(raw, "cache_creation") or _field(one_hour_from, "cache_creation")
+    one_hour = _field(breakdown, "ephemeral_1h_input_tokens") or 0
+    thinking = _field(_field(raw, "output_tokens_details"), "thinking_tokens") or 0
+    out = (raw.output_tokens or 0) if output is None else output
+    return Usage(uncached + read + written, out, read, thinking, written, min(one_hour, written))
+
+
+def _field(obj: Any, name: str) -> Any:
+    """``obj.name``, also when the SDK kept an unknown (newer) field as a plain dict."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return cast(dict[str, Any], obj).get(name)
+    return getattr(obj, name, None)
 
 
 def _error_fields(body: object) -> tuple[str, str]:
@@ -98,17 +119,11 @@ def _error_fields(body: object) -> tuple[str, str]:
     return str(fields.get("type") or ""), str(fields.get("message") or fields.get("Message") or "")
 
 
-class AnthropicService(LLMService):
+class AnthropicService(ProviderClient):
     """Claude through the Messages API (``anthropic``) or Amazon Bedrock (``aws``), one reused client."""
 
-    def __init__(
-        self,
-        config: LLMConfig,
-        *,
-        context: ContextManager | None = None,
-        tools: UnifiedToolManager | None = None,
-    ) -> None:
-        super().__init__(config, context=context, tools=tools)
+    def __init__(self, config: LLMConfig) -> None:
+        super().__init__(config)
         self.bedrock = config.provider == "aws"
         if self.bedrock:
             for package in ("botocore", "boto3"):
@@ -193,6 +208,8 @@ class AnthropicService(LLMService):
         params: dict[str, Any] = {"max_tokens": config.max_tokens or default_max_tokens(self._model_id)}
         if config.temperature is not None:
             params["temperature"] = config.temperature
+        if config.top_p is not None:
+            params["top_p"] = config.top_p
         if self.bedrock:
             params["anthropic_version"] = BEDROCK_VERSION
         return dumps(params)[1:-1]
@@ -225,36 +242,51 @@ class AnthropicService(LLMService):
         path = "/v1/messages"
         if self.bedrock:
             path = self._paths[1] if request.stream else self._paths[0]
+        deadline = Deadline(self.config, stream=request.stream)
         if not request.stream:
-            message = await self.client.post(path, cast_to=Message, content=body)
+            message = await deadline.run(self._post(path, body))
             yield self._from_message(message)
             return
-        stream = await self.client.post(
-            path,
-            cast_to=Message,
-            content=body,
-            stream=True,
-            stream_cls=AsyncStream[RawMessageStreamEvent],
+        stream = await deadline.run(
+            self.client.post(
+                path,
+                cast_to=Message,
+                content=body,
+                stream=True,
+                stream_cls=AsyncStream[RawMessageStreamEvent],
+            )
         )
         async with stream:
-            async for event in self._from_stream(stream):
+            async for event in self._from_stream(deadline.iterate(stream)):
                 yield event
+
+    async def _post(self, path: str, body: bytes) -> Message:
+        try:
+            return await self.client.post(path, cast_to=Message, content=body)
+        except json.JSONDecodeError as exc:  # the body ended cleanly, mid-JSON
+            raise IncompleteResponse(f"the response body was cut off ({exc.msg} at char {exc.pos})") from None
 
     @staticmethod
     def _from_message(message: Message) -> TurnComplete:
         text: list[str] = []
         calls: list[ToolCall] = []
+        stop = message.stop_reason
+        if stop is None:
+            raise IncompleteResponse("the response has no stop_reason")
         for block in message.content:
             if block.type == "text":
                 text.append(block.text)
             elif block.type == "tool_use":
-                calls.append(ToolCall(block.id, block.name, json.dumps(block.input, ensure_ascii=False)))
+                raw: Any = block.input
+                # input is an object; anything else is the model's malformed text, checked as such
+                arguments = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+                calls.append(checked_call(block.id, block.name, arguments, stop))
         reply = InternalMessage.assistant("".join(text) or None, tuple(calls))
-        return TurnComplete(reply, _usage(message.usage), message.stop_reason)
+        return TurnComplete(reply, _usage(getattr(message, "usage", None)), stop)
 
     @staticmethod
     async def _from_stream(
-        stream: AsyncStream[RawMessageStreamEvent],
+        stream: AsyncIterator[RawMessageStreamEvent],
     ) -> AsyncIterator[StreamEvent | TurnComplete]:
         text: list[str] = []
         calls: dict[int, list[str]] = {}  # block index -> [id, name, argument fragments...]
@@ -264,49 +296,58 @@ class AnthropicService(LLMService):
         final_input: Any = None
         finish: str | None = None
         complete = False
-        async for event in stream:
-            if event.type == "content_block_delta":
-                delta = event.delta
-                if delta.type == "text_delta":
-                    text.append(delta.text)
-                    yield TextDelta(delta.text)
-                elif delta.type == "input_json_delta" and delta.partial_json:
-                    entry = calls.get(event.index)
-                    if entry is not None:
-                        entry.append(delta.partial_json)
-                        yield ToolCallDelta(entry[0], delta.partial_json, order[event.index])
-            elif event.type == "content_block_start":
-                block = event.content_block
-                if block.type == "tool_use":
-                    order[event.index] = len(calls)
-                    calls[event.index] = [block.id, block.name]
-                    yield ToolCallStarted(block.id, block.name, order[event.index])
-                elif block.type == "text" and block.text:
-                    text.append(block.text)
-                    yield TextDelta(block.text)
-            elif event.type == "message_start":
-                start_usage = event.message.usage
-            elif event.type == "message_delta":
-                finish = event.delta.stop_reason or finish
-                out_tokens = event.usage.output_tokens or out_tokens
-                if event.usage.input_tokens is not None:
-                    final_input = event.usage
-            elif event.type == "message_stop":
-                complete = True
-        if not complete:
-            raise _IncompleteStream("the response stream ended before message_stop")
-        usage = _usage(final_input or start_usage)
-        usage = Usage(usage.prompt_tokens, out_tokens, usage.cached_tokens, 0)
+        try:
+            async for event in stream:
+                if event.type == "content_block_delta":
+                    delta = event.delta
+                    if delta.type == "text_delta":
+                        text.append(delta.text)
+                        yield TextDelta(delta.text)
+                    elif delta.type == "input_json_delta" and delta.partial_json:
+                        entry = calls.get(event.index)
+                        if entry is not None:
+                            entry.append(delta.partial_json)
+                            yield ToolCallDelta(entry[0], delta.partial_json, order[event.index])
+                elif event.type == "content_block_start":
+                    block = event.content_block
+                    if block.type == "tool_use":
+                        order[event.index] = len(calls)
+                        calls[event.index] = [block.id, block.name]
+                        yield ToolCallStarted(block.id, block.name, order[event.index])
+                    elif block.type == "text" and block.text:
+                        text.append(block.text)
+                        yield TextDelta(block.text)
+                elif event.type == "message_start":
+                    start_usage = event.message.usage
+                    out_tokens = start_usage.output_tokens or 0
+                elif event.type == "message_delta":
+                    finish = event.delta.stop_reason or finish
+                    out_tokens = event.usage.output_tokens or out_tokens
+                    if event.usage.input_tokens is not None:
+                        final_input = event.usage
+                elif event.type == "message_stop":
+                    complete = True
+            if not complete and finish is None:
+                raise IncompleteResponse("the response stream ended before message_stop")
+        except Exception as exc:
+            if start_usage is not None:
+                # The input tokens message_start reported are billed even though the stream broke.
+                attach_partial_usage(exc, _usage(start_usage, out_tokens, start_usage))
+            raise
+        usage = _usage(final_input or start_usage, out_tokens, start_usage)
         yield UsageReport(usage)
-        tool_calls = tuple(ToolCall(e[0], e[1], "".join(e[2:]) or "{}") for _, e in sorted(calls.items()))
+        tool_calls = tuple(checked_call(e[0], e[1], "".join(e[2:]), finish) for _, e in sorted(calls.items()))
         yield TurnComplete(InternalMessage.assistant("".join(text) or None, tool_calls), usage, finish)
 
     def _classify(self, exc: BaseException) -> Failure | None:
+        common = classify_common(exc)
+        if common is not None:
+            return common
         if isinstance(exc, anthropic.APIStatusError):
             error_type, message = _error_fields(exc.body)
             status = exc.status_code
             if status == 200:  # an ``error`` event inside a stream
-                status = _ERROR_TYPE_STATUS.get(error_type, 500)
+                status = _ERROR_TYPE_STATUS_LOWER.get(error_type.lower(), 500)
             reason = message or exc.message
             lowered = reason.lower()
             kind: FailureKind = "status"
@@ -327,7 +368,7 @@ class AnthropicService(LLMService):
         if isinstance(exc, anthropic.APIConnectionError):
             return Failure.unreachable(self.client.base_url, exc)
         # The SDK does not wrap transport errors raised while a stream is being read.
-        if isinstance(exc, httpx2.TransportError | _IncompleteStream):
+        if isinstance(exc, httpx2.HTTPError):
             return Failure(
                 "connection", f"the connection was lost mid-response ({exc or type(exc).__name__})"
             )
@@ -337,4 +378,8 @@ class AnthropicService(LLMService):
                 "no AWS credentials found (set llm.aws.profile or llm.aws.accessKeyId/secretAccessKey, "
                 "or the usual AWS_* variables)",
             )
+        if isinstance(exc, anthropic.APIResponseValidationError):
+            return Failure("incomplete_stream", f"the response was not a valid message: {exc.message}")
+        if isinstance(exc, anthropic.AnthropicError):  # nothing of the SDK escapes unclassified
+            return Failure("status", f"{type(exc).__name__}: {exc}")
         return None

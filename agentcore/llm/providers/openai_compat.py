@@ -8,18 +8,20 @@ message on every request, which would make each turn's cost grow with the conver
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import httpx2
 import openai
 from openai import AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.completion_usage import CompletionUsage
 
 from agentcore.config.schema import LLMConfig
-from agentcore.context.manager import ContextManager
+from agentcore.context.repair import checked_call
 from agentcore.errors import ConfigError
 from agentcore.llm._client import LazyClient
 from agentcore.llm.events import (
@@ -32,10 +34,16 @@ from agentcore.llm.events import (
 )
 from agentcore.llm.formatters._json import ToolsJsonCache, dumps
 from agentcore.llm.formatters.openai import render_messages, tool_dict
-from agentcore.llm.retry import Failure, parse_retry_after
-from agentcore.llm.service import LLMRequest, LLMService
-from agentcore.messages import InternalMessage, ToolCall, Usage
-from agentcore.tools.manager import UnifiedToolManager
+from agentcore.llm.provider import LLMRequest, ProviderClient
+from agentcore.llm.providers._deadline import Deadline
+from agentcore.llm.retry import (
+    Failure,
+    FailureKind,
+    IncompleteResponse,
+    classify_common,
+    parse_retry_after,
+)
+from agentcore.messages import InternalMessage, Usage
 
 
 @dataclass(frozen=True)
@@ -114,12 +122,46 @@ def resolve_base_url(config: LLMConfig, preset: Preset) -> str | None:
     return url
 
 
+NOT_REPORTED = Usage(reported=False)
+#: error ``type``/``code`` words of a mid-stream error event, and the HTTP status each stands for
+_STREAM_ERROR_STATUS = (
+    ("rate_limit", 429),
+    ("overloaded", 529),
+    ("unavailable", 503),
+    ("timeout", 504),
+    ("invalid_request", 400),
+    ("context_length", 400),
+    ("invalid_api_key", 401),
+    ("authentication", 401),
+    ("permission", 403),
+    ("not_found", 404),
+)
+
+
 def _usage(raw: CompletionUsage | None) -> Usage:
+    """Our usage from the provider's; no usage at all is "not reported", never zero."""
     if raw is None:
-        return Usage()
+        return NOT_REPORTED
     cached = raw.prompt_tokens_details.cached_tokens if raw.prompt_tokens_details else None
     reasoning = raw.completion_tokens_details.reasoning_tokens if raw.completion_tokens_details else None
-    return Usage(raw.prompt_tokens or 0, raw.completion_tokens or 0, cached or 0, reasoning or 0)
+    # total_tokens is kept as sent: Gemini counts reasoning tokens in it but not in completion_tokens.
+    sent: Any = getattr(raw, "total_tokens", None)
+    total = sent if isinstance(sent, int) else None
+    return Usage(
+        raw.prompt_tokens or 0, raw.completion_tokens or 0, cached or 0, reasoning or 0, provider_total=total
+    )
+
+
+def _stream_error_status(fields: dict[str, Any]) -> int:
+    """The HTTP status a mid-stream error event stands for (the response itself said 200)."""
+    status = fields.get("status") or fields.get("status_code")
+    if isinstance(status, int) and 400 <= status < 600:
+        return status
+    words = f"{fields.get('type') or ''} {fields.get('code') or ''}".lower()
+    for word, mapped in _STREAM_ERROR_STATUS:
+        if word in words:
+            return mapped
+    return 500  # an unnamed failure of the server while it was answering
 
 
 def _error_fields(body: object) -> tuple[str, str]:
@@ -134,17 +176,11 @@ def _error_fields(body: object) -> tuple[str, str]:
     return str(fields.get("code") or ""), str(fields.get("message") or "")
 
 
-class OpenAICompatService(LLMService):
+class OpenAICompatService(ProviderClient):
     """Any OpenAI chat-completions endpoint, through one reused ``AsyncOpenAI`` client."""
 
-    def __init__(
-        self,
-        config: LLMConfig,
-        *,
-        context: ContextManager | None = None,
-        tools: UnifiedToolManager | None = None,
-    ) -> None:
-        super().__init__(config, context=context, tools=tools)
+    def __init__(self, config: LLMConfig) -> None:
+        super().__init__(config)
         self._preset = PRESETS[config.provider]
         self._api_key = resolve_api_key(config, self._preset)
         self._clients = LazyClient(lambda: self._make_client(self.config, self._preset, self._api_key))
@@ -161,7 +197,10 @@ class OpenAICompatService(LLMService):
     def _make_client(self, config: LLMConfig, preset: Preset, api_key: str) -> openai.AsyncOpenAI:
         from agentcore._redact import register_secret
 
-        register_secret(api_key)
+        if api_key != preset.placeholder_key or preset.needs_key:
+            # A keyless server's placeholder ("ollama", "lm-studio") is no secret: masking it would
+            # turn every "ollama" a user types into "***" in the history and the logs.
+            register_secret(api_key)
         headers = {**preset.headers, **config.headers}
         if self._azure_endpoint is not None:
             azure = config.azure
@@ -201,6 +240,8 @@ class OpenAICompatService(LLMService):
         params: dict[str, Any] = {}
         if config.temperature is not None:
             params["temperature"] = config.temperature
+        if config.top_p is not None:
+            params["top_p"] = config.top_p
         if config.max_tokens is not None:
             params["max_tokens"] = config.max_tokens
         qwen = config.qwen_options
@@ -233,41 +274,49 @@ class OpenAICompatService(LLMService):
 
     async def _round_trip(self, request: LLMRequest) -> AsyncIterator[StreamEvent | TurnComplete]:
         body = self._body(request)
+        deadline = Deadline(self.config, stream=request.stream)
         if not request.stream:
-            completion = await self.client.post("/chat/completions", cast_to=ChatCompletion, content=body)
+            completion = await deadline.run(self._post(body))
             yield self._from_completion(completion)
             return
-        stream = await self.client.post(
-            "/chat/completions",
-            cast_to=ChatCompletion,
-            content=body,
-            stream=True,
-            stream_cls=AsyncStream[ChatCompletionChunk],
+        stream = await deadline.run(
+            self.client.post(
+                "/chat/completions",
+                cast_to=ChatCompletion,
+                content=body,
+                stream=True,
+                stream_cls=AsyncStream[ChatCompletionChunk],
+            )
         )
         async with stream:
-            async for event in self._from_stream(stream):
+            async for event in self._from_stream(deadline.iterate(stream)):
                 yield event
+
+    async def _post(self, body: bytes) -> ChatCompletion:
+        try:
+            return await self.client.post("/chat/completions", cast_to=ChatCompletion, content=body)
+        except json.JSONDecodeError as exc:  # the body ended cleanly, mid-JSON
+            raise IncompleteResponse(f"the response body was cut off ({exc.msg} at char {exc.pos})") from None
 
     def _from_completion(self, completion: ChatCompletion) -> TurnComplete:
         if not completion.choices:
-            return TurnComplete(InternalMessage.assistant(""), _usage(completion.usage), None)
+            raise IncompleteResponse("the response has no choices (no message, no finish_reason)")
         choice = completion.choices[0]
         msg = choice.message
+        finish = choice.finish_reason
         calls = tuple(
-            ToolCall(c.id, c.function.name, c.function.arguments)
+            checked_call(c.id, c.function.name, c.function.arguments or "", finish)
             for c in (msg.tool_calls or ())
             if c.type == "function"
         )
-        return TurnComplete(
-            InternalMessage.assistant(msg.content, calls), _usage(completion.usage), choice.finish_reason
-        )
+        return TurnComplete(InternalMessage.assistant(msg.content, calls), _usage(completion.usage), finish)
 
     async def _from_stream(
-        self, stream: AsyncStream[ChatCompletionChunk]
+        self, stream: AsyncIterator[ChatCompletionChunk]
     ) -> AsyncIterator[StreamEvent | TurnComplete]:
         text: list[str] = []
         calls: dict[int, list[str]] = {}  # index -> [id, name, arguments...]
-        usage = Usage()
+        usage = NOT_REPORTED
         finish: str | None = None
         async for chunk in stream:
             if chunk.usage is not None:
@@ -291,12 +340,18 @@ class OpenAICompatService(LLMService):
                 if fragment:
                     entry.append(fragment)
                     yield ToolCallDelta(entry[0], fragment, tc.index)
+        if finish is None and usage is NOT_REPORTED:
+            # Ended cleanly, but neither a finish_reason nor the final usage chunk came: cut off.
+            raise IncompleteResponse("the response stream ended before its finish_reason")
         yield UsageReport(usage)
-        tool_calls = tuple(ToolCall(e[0], e[1], "".join(e[2:])) for _, e in sorted(calls.items()))
+        tool_calls = tuple(checked_call(e[0], e[1], "".join(e[2:]), finish) for _, e in sorted(calls.items()))
         message = InternalMessage.assistant("".join(text) or None, tool_calls)
         yield TurnComplete(message, usage, finish)
 
     def _classify(self, exc: BaseException) -> Failure | None:
+        common = classify_common(exc)
+        if common is not None:
+            return common
         if isinstance(exc, openai.APIStatusError):
             code, message = _error_fields(exc.body)
             reason = message or exc.message
@@ -317,5 +372,31 @@ class OpenAICompatService(LLMService):
         if isinstance(exc, openai.APITimeoutError):
             return Failure.timed_out(self.config.timeout)
         if isinstance(exc, openai.APIConnectionError):
+            if isinstance(exc.__cause__, httpx2.RemoteProtocolError | httpx2.ReadError):
+                # The server answered, then the connection broke (a truncated body or stream).
+                return Failure("connection", f"the connection was lost mid-response ({exc.__cause__})")
             return Failure.unreachable(self.client.base_url, exc)
+        if isinstance(exc, openai.APIResponseValidationError):
+            return Failure(
+                "incomplete_stream", f"the response was not a valid chat completion: {exc.message}"
+            )
+        if isinstance(exc, openai.APIError):  # an error event inside a 200 stream
+            return self._stream_error(exc)
+        if isinstance(exc, httpx2.HTTPError):  # raised by the transport past the SDK's wrapping
+            return Failure(
+                "connection", f"the connection was lost mid-response ({exc or type(exc).__name__})"
+            )
+        if isinstance(exc, openai.OpenAIError):  # nothing of the SDK escapes unclassified
+            return Failure("status", f"{type(exc).__name__}: {exc}")
         return None
+
+    @staticmethod
+    def _stream_error(exc: openai.APIError) -> Failure:
+        body = cast(dict[str, Any], exc.body) if isinstance(exc.body, dict) else {}
+        code, message = _error_fields(body)
+        reason = f"error event in the response stream: {message or exc.message}"
+        lowered = f"{code} {reason}".lower()
+        kind: FailureKind = "status"
+        if "context_length_exceeded" in lowered or "maximum context length" in lowered:
+            kind = "context_length"
+        return Failure(kind, reason, status=_stream_error_status(body))

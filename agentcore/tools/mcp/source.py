@@ -34,6 +34,16 @@ State = Literal["stopped", "connecting", "up", "down"]
 DOWN_RETRY_SECONDS = 30.0
 
 
+class CallInterrupted(Exception):
+    """The connection was lost during a request that must not be sent twice."""
+
+
+def retry_safe(tool: Any) -> bool:
+    """Whether running ``tool`` twice is harmless, by its own annotations (absent means no)."""
+    notes = getattr(tool, "annotations", None)
+    return bool(getattr(notes, "idempotent_hint", None) or getattr(notes, "read_only_hint", None))
+
+
 class McpServerError(AgentcoreError):
     """An MCP server could not be reached or used; names the server and the reason."""
 
@@ -99,6 +109,8 @@ class McpToolSource:
         self.refreshes = 0
         """Completed ``tools/list_changed`` refreshes (the manager already told); see ``wait_refreshes``."""
         self._refreshed = asyncio.Event()
+        self._retry_safe: set[str] = set()
+        """Tools annotated ``idempotentHint`` or ``readOnlyHint``: the only ones retried after a crash."""
 
     # ------------------------------------------------------------------ info
 
@@ -166,14 +178,24 @@ class McpToolSource:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Connect and list the tools; a strict server raises ``McpServerError``, a lenient one goes down."""
-        self._closed = False
-        try:
-            await self._connect()
-        except McpServerError as exc:
-            if self.strict:
-                raise
-            log.warning("MCP server unavailable; continuing without it", server=self.name, error=exc.reason)
+        """Connect and list the tools; a strict server raises ``McpServerError``, a lenient one goes down.
+
+        Concurrent calls share one start-up, and a source already up is not started again: one
+        server process (or session) per source, however many runs start at once.
+        """
+        async with self._lock:
+            self._closed = False
+            conn = self._conn
+            if conn is not None and not conn.lost and conn.session is not None:
+                return
+            try:
+                await self._connect()
+            except McpServerError as exc:
+                if self.strict:
+                    raise
+                log.warning(
+                    "MCP server unavailable; continuing without it", server=self.name, error=exc.reason
+                )
 
     async def _connect(self) -> None:
         """Open a new connection (closing any old one) and refresh the tool cache."""
@@ -253,7 +275,9 @@ class McpToolSource:
             if not cursor:
                 break
         include, exclude = self.config.include, self.config.exclude
-        return [to_spec(t, self.name) for t in tools if keep_tool(t.name, include, exclude)]
+        kept = [t for t in tools if keep_tool(t.name, include, exclude)]
+        self._retry_safe = {t.name for t in kept if retry_safe(t)}
+        return [to_spec(t, self.name) for t in kept]
 
     async def list_tools(self) -> list[ToolSpec]:
         """The cached tool list (fetched at connect, refreshed on ``tools/list_changed``)."""
@@ -319,8 +343,12 @@ class McpToolSource:
             if outcome is not None:
                 await outcome
 
-    async def _request(self, op: str, fn: Any) -> Any:
-        """Run ``fn(session)``; on a lost connection reconnect once and run it again."""
+    async def _request(self, op: str, fn: Any, *, retry: bool = True) -> Any:
+        """Run ``fn(session)``; on a lost connection reconnect once and (when ``retry``) run it again.
+
+        Without ``retry`` the loss is raised as ``CallInterrupted`` after the reconnect: the request
+        may have taken effect before the server died, so running it again could do it twice.
+        """
         session = await self._session()
         try:
             return await fn(session)
@@ -332,7 +360,13 @@ class McpToolSource:
             if self._closed:
                 raise McpServerError(self.name, "is closed (the agent is shutting down)")
             if self._conn is not None and self._conn.session is session:
-                await self._reconnect()  # raises McpServerError (and marks down) when it fails
+                try:
+                    await self._reconnect()  # raises McpServerError (and marks down) when it fails
+                except McpServerError:
+                    if retry:
+                        raise
+        if not retry:
+            raise CallInterrupted(op)
         session = await self._session()
         return await fn(session)
 
@@ -346,8 +380,25 @@ class McpToolSource:
             async with asyncio.timeout(timeout):
                 return await session.call_tool(name, arguments)
 
+        async def ping(session: Any) -> Any:
+            async with asyncio.timeout(timeout):
+                return await session.send_ping()
+
+        safe = name in self._retry_safe
         try:
-            result = await self._request(f"tools/call {name}", run)
+            if not safe:
+                # A call that must not run twice goes out only on a connection just seen alive (a
+                # ping is harmless to retry): a server that died while idle is reconnected first,
+                # and only a crash during the call itself is reported as an interruption.
+                await self._request("ping", ping)
+            result = await self._request(f"tools/call {name}", run, retry=safe)
+        except CallInterrupted:
+            return ToolOutput(
+                f"MCP server '{self.name}' lost the connection during '{name}', so the call was "
+                f"interrupted and was not run again: it may or may not have taken effect (the tool is "
+                f"not marked idempotent or read-only). Check before calling '{name}' again.",
+                is_error=True,
+            )
         except McpServerError as exc:
             return ToolOutput(f"{exc} — the tool '{name}' could not be called.", is_error=True)
         except TimeoutError:
