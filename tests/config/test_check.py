@@ -153,3 +153,40 @@ def test_unset_variables_and_schema_problems_are_listed_together(tmp_path: Path)
         f"{cfg}:6 llm.timeout",
         "3 problems found",
     ]
+
+
+def test_every_profile_target_is_checked_and_its_headers_masked(tmp_path: Path) -> None:
+    cfg = tmp_path / "cipher.yml"
+    cfg.write_text(
+        "llm:\n  provider: openai\n  model: gpt-4o\n  apiKey: sk-test-main-0123456789\n"
+        "models:\n"
+        "  claude:\n    provider: anthropic\n    model: claude-sonnet-4-5\n"
+        "  gateway:\n    provider: openai\n    model: gpt-4o\n    apiKey: sk-test-gw-0123456789\n"
+        "    headers:\n      X-Gateway-Auth: gw-7c1d9e3f5a2b\n"
+        "profiles:\n  fast:\n    targets: [claude, gateway]\n"
+        "storage:\n  url: memory://\n",
+        encoding="utf-8",
+    )
+    proc = cli("config", "check", "-c", str(cfg), cwd=tmp_path)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"{cfg}:16 profiles.fast: no API key for provider 'anthropic'")
+    proc = cli(
+        "config", "check", "-c", str(cfg), cwd=tmp_path, env={"ANTHROPIC_API_KEY": "sk-ant-test-0123456789"}
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "gw-7c1d9e3f5a2b" not in proc.stdout
+    assert "X-Gateway-Auth: '***'" in proc.stdout
+
+
+def test_a_profile_target_with_a_bad_url_is_refused_at_load(tmp_path: Path) -> None:
+    cfg = tmp_path / "cipher.yml"
+    cfg.write_text(
+        "llm:\n  provider: openai\n  model: gpt-4o\n  apiKey: sk-test-main-0123456789\n"
+        "models:\n  local:\n    provider: ollama\n    model: llama3.2\n    baseURL: 'localhost:11434'\n",
+        encoding="utf-8",
+    )
+    proc = cli("run", "-c", str(cfg), "hi", cwd=tmp_path)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"error: {cfg}:9 models.local.baseURL: invalid URL 'localhost:11434'")
