@@ -34,6 +34,8 @@ class ConfigError(AgentcoreError):
         self.file = file
         self.line = line
         self.hint = hint
+        # Further problems found in the same pass (``config check`` lists them all; ``run`` shows a count).
+        self.others: list[ConfigError] = []
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -45,7 +47,33 @@ class ConfigError(AgentcoreError):
         text = f"{where}: {self.message}" if where else self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return one_line(text)
+
+    def problem_line(self) -> str:
+        """This problem alone, in one line (without the count of the others)."""
+        return self._render()
+
+    def located(self, file: str | None, line: int | None) -> ConfigError:
+        """This error with ``file``/``line`` filled in where it named none (same class, same others)."""
+        if not file or (self.file and (self.file != file or self.line)):
+            return self
+        if self.key_path and self.key_path[0] in "-$":  # a flag or an env variable, not a config key
+            return self
+        copy = ConfigError(self.message, key_path=self.key_path, file=file, line=line, hint=self.hint)
+        copy.__class__ = type(self)
+        return copy.with_others(self.others)
+
+    def with_others(self, others: list[ConfigError]) -> ConfigError:
+        """This error carrying ``others``; its line ends with how many more there are."""
+        self.others = list(others)
+        if others:
+            count = len(others)
+            self.args = (f"{self._render()} (and {count} more problem{'s' if count > 1 else ''})",)
+        return self
+
+    def problems(self) -> list[ConfigError]:
+        """This problem and every other one found with it."""
+        return [self, *self.others]
 
 
 class ConfigNotFound(ConfigError):
@@ -176,3 +204,18 @@ class SessionNameInvalid(StorageError):
     """A session name that cannot be stored (too long, empty, NUL or undecodable bytes)."""
 
     exit_code = 2
+
+
+def one_line(text: str) -> str:
+    """``text`` as a single printable line: newlines, tabs and control characters become visible escapes."""
+    if text.isprintable():
+        return text
+    out: list[str] = []
+    for char in text:
+        if char.isprintable():
+            out.append(char)
+        elif char in "\n\r\t":
+            out.append(" ")
+        else:
+            out.append(char.encode("unicode_escape", "backslashreplace").decode("ascii"))
+    return "".join(out)

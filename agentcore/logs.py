@@ -54,7 +54,8 @@ def redact_event(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> M
         elif isinstance(value, str):
             event[key] = redact_text(value)
         elif isinstance(value, dict | list | tuple):
-            event[key] = redact_mapping(value)
+            # Wrapped so a "headers"/"env" field gets the same per-name rules as inside a mapping.
+            event[key] = redact_mapping({key: value})[key]
     return event
 
 
@@ -73,8 +74,13 @@ def _shared() -> list[Any]:
     ]
 
 
-def configure_logging(level: str = "warning", json_file: str | Path | None = None) -> None:
-    """Console logs at ``level`` on stderr; JSON lines (info and up) to ``json_file`` when given."""
+def configure_logging(
+    level: str = "warning", json_file: str | Path | None = None, *, key_path: str = "logging.jsonFile"
+) -> None:
+    """Console logs at ``level`` on stderr; JSON lines (info and up) to ``json_file`` when given.
+
+    A JSON file that cannot be written is a ``ConfigError`` naming ``key_path`` (nothing is changed).
+    """
     numeric = _LEVELS.get(level, logging.WARNING)
     shared = _shared()
     handlers: list[logging.Handler] = []
@@ -96,9 +102,18 @@ def configure_logging(level: str = "warning", json_file: str | Path | None = Non
     handlers.append(console)
     floor = numeric
     if json_file is not None:
+        from agentcore.config._checks import check_writable_file
+
         path = Path(json_file).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(path, encoding="utf-8")
+        check_writable_file(path, what="JSON log file", key_path=key_path)
+        try:
+            file_handler = logging.FileHandler(path, encoding="utf-8")
+        except OSError as exc:  # e.g. replaced by a folder since the check
+            from agentcore.errors import ConfigError
+
+            raise ConfigError(
+                f"cannot write the JSON log file {path}: {exc.strerror}", key_path=key_path
+            ) from None
         file_level = min(numeric, logging.INFO)
         file_handler.setLevel(file_level)
         floor = min(floor, file_level)
@@ -140,9 +155,11 @@ def ensure_logging(level: str = "warning", json_file: str | Path | None = None) 
 
     ``$AGENTCORE_LOG_JSON`` (set by ``--log-json``) wins over ``json_file``.
     """
-    json_file = os.environ.get(JSON_ENV) or json_file
+    from_env = os.environ.get(JSON_ENV)
+    key_path = "--log-json" if from_env else "logging.jsonFile"
+    json_file = from_env or json_file
     if structlog.is_configured() and _state[0] is None:
         return  # the embedding application owns logging
     wanted = (level, str(json_file) if json_file is not None else None)
     if _state[0] != wanted:
-        configure_logging(level, json_file)
+        configure_logging(level, json_file, key_path=key_path)

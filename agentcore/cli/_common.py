@@ -26,16 +26,29 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+EXIT_USAGE = 2  # the config or the command line is wrong: fix it and run again
+
+
 @contextmanager
 def user_errors() -> Generator[None]:
-    """Turn agentcore's errors into one line on stderr and their exit code."""
+    """Turn agentcore's errors into one line on stderr and their exit code (2 for config mistakes).
+
+    A config error found together with others says how many more there are; ``config check`` lists them.
+    """
     from agentcore._redact import redact_text
-    from agentcore.errors import AgentcoreError
+    from agentcore.errors import AgentcoreError, one_line
 
     try:
         yield
     except AgentcoreError as exc:
-        fail(redact_text(str(exc)), exc.exit_code)
+        fail(one_line(redact_text(str(exc))), exc.exit_code)
+    except OSError as exc:
+        # A file, folder or device the user named (or the disk) refused: say which, in one line.
+        where = f": {exc.filename}" if exc.filename else ""
+        fail(one_line(redact_text(f"{exc.strerror or exc}{where}")), 1)
+    except RecursionError:
+        # Only hostile input gets here (a structure nested past Python's limit): never a traceback.
+        fail("the input is nested too deeply to process", EXIT_USAGE)
 
 
 def overrides(
@@ -67,9 +80,14 @@ Choice = tuple[str | None, str | None]  # (profile, one-off target) from -p / -m
 
 
 def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (None, None)) -> Agent:
-    """The agent for ``--config`` (or the usual lookup) with flag overrides and ``-p``/``-m`` applied."""
+    """The agent for ``--config`` (or the usual lookup) with flag overrides and ``-p``/``-m`` applied.
+
+    The config passes the same start-up checks as ``config check`` first; errors name the file and line.
+    """
     from agentcore.agent import Agent
+    from agentcore.config.check import locate, preflight
     from agentcore.config.loader import load_config
+    from agentcore.errors import ConfigError
 
     llm_flags: dict[str, Any] = dict(flags.get("llm", {}))
     bare = llm_flags.pop("model", None)
@@ -81,7 +99,11 @@ def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (Non
             model = bare  # -m NAME of a models: entry: a one-off target
         else:
             loaded.llm.model = bare
-    return Agent(loaded, profile=choice[0], model=model)
+    preflight(loaded)
+    try:
+        return Agent(loaded, profile=choice[0], model=model)
+    except ConfigError as exc:
+        raise locate(exc, loaded) from None
 
 
 def read_prompt(prompt: str | None) -> str:

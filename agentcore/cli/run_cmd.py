@@ -10,6 +10,8 @@ from typing import Any
 
 from agentcore.cli._common import Choice, load_agent, user_errors
 from agentcore.cli._render import EventPrinter
+from agentcore.config.check import locate
+from agentcore.errors import ConfigError
 
 EXIT_LIMIT = 3
 
@@ -40,6 +42,8 @@ async def _run(
             printer(event)
         printer.finish()
         return EXIT_LIMIT if printer.limit is not None else 0
+    except ConfigError as exc:  # found while starting (local tools): point at the config's line
+        raise locate(exc, agent.config) from None
     finally:
         await agent.close()
 

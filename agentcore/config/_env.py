@@ -26,29 +26,74 @@ def expand_env(
     *,
     file: str | None = None,
     lines: LineMap | None = None,
+    used: list[tuple[str, str]] | None = None,
 ) -> Any:
-    """A copy of ``data`` with variables expanded in every string value (keys are left alone)."""
-    return _expand(data, (), environ, file, lines or {})
+    """A copy of ``data`` with variables expanded in every string value (keys are left alone).
+
+    Every value that cannot be expanded is reported: one ``ConfigError`` carrying the others.
+    ``used`` collects (name, value) of each variable read, so secrets taken from the environment
+    can be masked later.
+    """
+    result, problems = expand_env_collect(data, environ, file=file, lines=lines, used=used)
+    if problems:
+        raise problems[0].with_others(problems[1:])
+    return result
 
 
-def _expand(data: Any, path: KeyPath, environ: Mapping[str, str], file: str | None, lines: LineMap) -> Any:
+def expand_env_collect(
+    data: Any,
+    environ: Mapping[str, str],
+    *,
+    file: str | None = None,
+    lines: LineMap | None = None,
+    used: list[tuple[str, str]] | None = None,
+) -> tuple[Any, list[ConfigError]]:
+    """Like :func:`expand_env`, but returns the problems; values that failed are left unexpanded."""
+    problems: list[ConfigError] = []
+    result = _expand(data, (), _Lookup(environ, used), file, lines or {}, problems)
+    return result, problems
+
+
+class _Lookup:
+    def __init__(self, environ: Mapping[str, str], used: list[tuple[str, str]] | None) -> None:
+        self.environ = environ
+        self.used = used
+
+    def __call__(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        if value is not None and self.used is not None:
+            self.used.append((name, value))
+        return value
+
+
+def _expand(
+    data: Any,
+    path: KeyPath,
+    lookup: _Lookup,
+    file: str | None,
+    lines: LineMap,
+    problems: list[ConfigError],
+) -> Any:
     if isinstance(data, str):
         try:
-            return expand_string(data, environ.get)
+            return expand_string(data, lookup)
         except _ExpansionError as exc:
-            raise ConfigError(
-                exc.message,
-                key_path=format_key_path(path) or None,
-                file=file,
-                line=line_for(lines, path),
-                hint=exc.hint,
-            ) from None
+            problems.append(
+                ConfigError(
+                    exc.message,
+                    key_path=format_key_path(path) or None,
+                    file=file,
+                    line=line_for(lines, path),
+                    hint=exc.hint,
+                )
+            )
+            return data
     if isinstance(data, dict):
         mapping = cast(dict[Any, Any], data)
-        return {k: _expand(v, (*path, str(k)), environ, file, lines) for k, v in mapping.items()}
+        return {k: _expand(v, (*path, str(k)), lookup, file, lines, problems) for k, v in mapping.items()}
     if isinstance(data, list):
         items = cast(list[Any], data)
-        return [_expand(v, (*path, i), environ, file, lines) for i, v in enumerate(items)]
+        return [_expand(v, (*path, i), lookup, file, lines, problems) for i, v in enumerate(items)]
     return data
 
 

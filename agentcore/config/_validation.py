@@ -50,16 +50,18 @@ def convert_validation_error(
     first = problems[0]
     explained = {(*p.path[:-1], p.suggestion) for p in problems if p.suggestion}
     others = [p for p in problems[1:] if not (p.kind == "missing" and p.path in explained)]
-    message = first.message
-    if others:
-        message += f" (and {len(others)} more problem{'s' if len(others) > 1 else ''})"
-    from_cli = any(first.path[: len(leaf)] == leaf for leaf in overridden)
+    errors = [_to_error(p, file, lines, overridden) for p in (first, *others)]
+    return errors[0].with_others(errors[1:])
+
+
+def _to_error(problem: _Problem, file: str | None, lines: LineMap, overridden: list[KeyPath]) -> ConfigError:
+    from_cli = any(problem.path[: len(leaf)] == leaf for leaf in overridden)
     return ConfigError(
-        message,
-        key_path=format_key_path(first.path) or None,
+        problem.message,
+        key_path=format_key_path(problem.path) or None,
         file=None if from_cli else file,
-        line=None if from_cli else line_for(lines, first.path),
-        hint=_join(first.hint, "set on the command line" if from_cli else None),
+        line=None if from_cli else line_for(lines, problem.path),
+        hint=_join(problem.hint, "set on the command line" if from_cli else None),
     )
 
 
@@ -174,6 +176,8 @@ def _describe_error(loc: _Location, err: ErrorDetails) -> _Problem:
         message = f"unknown {key or 'value'} {got}"
         valid = _valid("valid values", allowed)
         hint = f"did you mean '{suggestion_value}'? {valid}" if suggestion_value else valid
+    elif kind == "finite_number":
+        message = f"must be a finite number, got {got}"
     elif kind in _NUMBER_TYPES:
         whole = kind.startswith("int")
         message = f"expected a {'whole number' if whole else 'number'}, got {got}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import typing
 from collections.abc import Mapping
@@ -10,16 +11,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentcore._redact import is_secret_key, register_secret
-from agentcore.config._env import expand_env
+from agentcore._redact import is_secret_env, is_secret_header, is_secret_key, register_secret
+from agentcore.config._checks import control_characters, read_bounded
+from agentcore.config._env import expand_env, expand_env_collect
 from agentcore.config._validation import INTERNAL_FIELDS, convert_validation_error, describe_value
-from agentcore.config._yaml import KeyPath, LineMap, parse_yaml
+from agentcore.config._yaml import KeyPath, LineMap, format_key_path, line_for, parse_yaml
 from agentcore.config.schema import AgentConfig
 from agentcore.errors import ConfigError, ConfigNotFound
 from agentcore.llm.providers.http import check as http_check
 
 CONFIG_ENV_VAR = "AGENTCORE_CONFIG"
 CONFIG_NAME = "cipher.yml"
+MAX_CONFIG_BYTES = 1024 * 1024  # configs are a few KiB; this bounds the memory a wrong file can take
 
 
 def find_config(explicit: str | Path | None) -> Path:
@@ -44,6 +47,8 @@ def _existing(path: Path, origin: str) -> Path:
     path = path.expanduser()
     if path.is_dir():
         raise ConfigError(f"the config path from {origin} is a folder, not a file: {path}")
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"the config path from {origin} is not a regular file: {path}")
     if not path.is_file():
         raise ConfigError(
             f"the config file from {origin} does not exist: {path}",
@@ -56,12 +61,7 @@ def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | N
     """Read, expand and validate the config file (found with :func:`find_config`); ``overrides`` win."""
     file = find_config(path)
     shown = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError("the file is not UTF-8 text", file=shown) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror}", file=shown) from None
+    text = _read(file, shown)
     raw, lines = parse_yaml(text, shown)
     if raw is None:
         raise ConfigError(
@@ -77,22 +77,50 @@ def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | N
             hint="start with 'llm:'",
         )
     http_check.check_raw(raw, shown, lines)  # ${model} meant as {{model}}: say so before expansion fails
-    data = expand_env(raw, os.environ, file=shown, lines=lines)
+    used: list[tuple[str, str]] = []
+    data, env_problems = expand_env_collect(raw, os.environ, file=shown, lines=lines, used=used)
+    _register_env_secrets(used)
     overridden: list[KeyPath] = []
     if overrides:
         _merge(data, overrides, (), overridden)
-    config = _validate(data, file=shown, lines=lines, overridden=overridden)
+    config = _validate(data, file=shown, lines=lines, overridden=overridden, earlier=env_problems)
     config.base_dir = file.resolve().parent
     config.source = file.resolve()
     http_check.check_config(config, shown, lines)
+    config._lines = {format_key_path(k): v for k, v in lines.items()}  # pyright: ignore[reportPrivateUsage]
     return config
+
+
+def _read(file: Path, shown: str) -> str:
+    try:
+        data = read_bounded(file, MAX_CONFIG_BYTES)
+        if data is None:
+            raise ConfigError(
+                f"the file is over the {MAX_CONFIG_BYTES // 1024} KiB a config may have",
+                file=shown,
+                hint="is this the right file? put long prompts in a file named by systemPrompt.file",
+            )
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=shown) from None
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise ConfigError("the file contains a NUL byte: it is not a text file", file=shown, line=line)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            "the file is not UTF-8 text", file=shown, line=line, hint="save it as UTF-8"
+        ) from None
 
 
 def load_config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None) -> AgentConfig:
     """Validate config data given in code (env expansion included); relative paths resolve to ``base_dir``."""
     if not isinstance(data, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ConfigError(f"expected a mapping of keys, got {describe_value(data)}")
-    expanded = expand_env(dict(data), os.environ)
+    used: list[tuple[str, str]] = []
+    expanded = expand_env(dict(data), os.environ, used=used)
+    _register_env_secrets(used)
     config = _validate(expanded, file=None, lines={}, overridden=[])
     config.base_dir = (base_dir or Path.cwd()).resolve()
     http_check.check_config(config)
@@ -126,23 +154,73 @@ def _merge(target: dict[str, Any], extra: Mapping[str, Any], path: KeyPath, leav
 
 
 def _validate(
-    data: dict[str, Any], *, file: str | None, lines: LineMap, overridden: list[KeyPath]
+    data: dict[str, Any],
+    *,
+    file: str | None,
+    lines: LineMap,
+    overridden: list[KeyPath],
+    earlier: list[ConfigError] | None = None,
 ) -> AgentConfig:
+    # Problems found before validation (unset variables) come first; a value that could not be
+    # expanded is not reported a second time by the schema.
+    problems: list[ConfigError] = list(earlier or [])
+    skip = {p.key_path for p in problems}
     for name in INTERNAL_FIELDS:
         if name in data:
-            raise ConfigError(
-                f"unknown key '{name}'",
-                key_path=name,
-                file=file,
-                line=lines.get((name,)),
-                hint="it is set by agentcore itself",
+            problems.append(
+                ConfigError(
+                    f"unknown key '{name}'",
+                    key_path=name,
+                    file=file,
+                    line=lines.get((name,)),
+                    hint="it is set by agentcore itself",
+                )
             )
+    for path, char in control_characters(data):
+        if not char.startswith("U+"):
+            problems.append(
+                ConfigError(
+                    f"the key {path[-1]} is not text",
+                    key_path=format_key_path(path),
+                    file=file,
+                    line=line_for(lines, path),
+                    hint="quote it",
+                )
+            )
+            continue
+        problems.append(
+            ConfigError(
+                f"the value contains a control character ({char})",
+                key_path=format_key_path(path) or None,
+                file=file,
+                line=line_for(lines, path),
+                hint="remove it; only tabs and newlines are allowed in text",
+            )
+        )
     try:
         config = AgentConfig.model_validate(data)
     except ValidationError as exc:
-        raise convert_validation_error(exc, data, file, lines, overridden) from None
+        error = convert_validation_error(exc, data, file, lines, overridden)
+        problems.extend(
+            p
+            for p in error.problems()
+            if p.key_path not in skip and not p.message.startswith("keys should be strings")
+        )
+        config = None
+    except RecursionError:
+        problems.append(ConfigError("the config is nested too deeply", file=file))
+        config = None
+    if problems or config is None:
+        raise problems[0].with_others(problems[1:])
     _register_secrets(config)
     return config
+
+
+def _register_env_secrets(used: list[tuple[str, str]]) -> None:
+    # A value read from OPENAI_API_KEY or DB_PASSWORD is a secret wherever the config puts it.
+    for name, value in used:
+        if is_secret_env(name):
+            register_secret(value)
 
 
 def _register_secrets(config: AgentConfig) -> None:
@@ -151,16 +229,30 @@ def _register_secrets(config: AgentConfig) -> None:
     if llm.aws is not None:
         for value in (llm.aws.access_key_id, llm.aws.secret_access_key, llm.aws.session_token):
             register_secret(value)
+    # Every configured header value is a credential unless the header is a plain one (Accept...):
+    # custom auth headers (Ocp-Apim-Subscription-Key, X-Custom-Auth) have no recognisable name.
     for key, value in llm.headers.items():
-        if is_secret_key(key):
+        if is_secret_header(key):
             register_secret(_credential(value))
+    targets = [*config.models.values()]
+    targets += [t for p in config.profiles.values() for t in p.targets if not isinstance(t, str)]
+    for target in targets:
+        register_secret(target.api_key)
+        for key, value in target.headers.items():
+            if is_secret_header(key):
+                register_secret(_credential(value))
     for server in config.mcp_servers.values():
         for key, value in server.headers.items():
-            if is_secret_key(key):
+            if is_secret_header(key):
                 register_secret(_credential(value))
         for key, value in server.env.items():
-            if is_secret_key(key):
+            if is_secret_key(key) or is_secret_env(key):
                 register_secret(value)
+    if config.storage.url:
+        from urllib.parse import urlsplit
+
+        with contextlib.suppress(ValueError):
+            register_secret(urlsplit(config.storage.url).password)
 
 
 def _credential(header_value: str) -> str:

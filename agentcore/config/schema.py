@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from agentcore.config._checks import (
+    check_header_names,
+    check_http_url,
+    check_not_blank,
+    check_path_not_empty,
+    check_storage_url,
+)
 from agentcore.config.http_schema import HttpProviderConfig
 
 ProviderName = Literal[
@@ -26,7 +33,8 @@ PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False)
+    # allow_inf_nan: a timeout of .inf or .nan is a mistake, never a setting.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=False, allow_inf_nan=False)
 
 
 class AzureConfig(_Model):
@@ -114,6 +122,11 @@ class LLMConfig(_Model):
     # --- http providers ---
     http: HttpProviderConfig | None = Field(default=None, description="llm.provider: http")
 
+    # --- config validation ---
+    _model_not_blank = field_validator("model")(check_not_blank)
+    _base_url_valid = field_validator("base_url")(check_http_url)
+    _header_names_valid = field_validator("headers")(check_header_names)
+
 
 # --- profiles ---
 StrategyName = Literal["random", "round-robin", "weighted", "least-busy", "latency"]
@@ -133,6 +146,11 @@ class TargetConfig(_Model):
     aws: AwsConfig | None = None
     weight: float = Field(default=1.0, gt=0, description="share of requests under the weighted strategy")
     max_concurrency: int | None = Field(default=None, alias="maxConcurrency", ge=1)
+
+    # --- config validation ---
+    _model_not_blank = field_validator("model")(check_not_blank)
+    _base_url_valid = field_validator("base_url")(check_http_url)
+    _header_names_valid = field_validator("headers")(check_header_names)
 
 
 TargetRef = str | TargetConfig  # a ``models:`` name, ``provider/model``, or written in full
@@ -201,6 +219,9 @@ class PromptFile(_Model):
 
     file: Path
 
+    # --- config validation ---
+    _file_not_empty = field_validator("file", mode="before")(check_path_not_empty)
+
 
 class McpServerConfig(_Model):
     """One MCP server. ``type`` may be left out (inferred from ``command`` or ``url``, as Claude Desktop does)."""
@@ -221,6 +242,11 @@ class McpServerConfig(_Model):
     connection_mode: Literal["strict", "lenient"] = Field(default="lenient", alias="connectionMode")
     include: list[str] | None = None
     exclude: list[str] = Field(default_factory=list[str])
+
+    # --- config validation ---
+    _url_valid = field_validator("url")(check_http_url)
+    _header_names_valid = field_validator("headers")(check_header_names)
+    _cwd_not_empty = field_validator("cwd", mode="before")(check_path_not_empty)
 
     @model_validator(mode="before")
     @classmethod
@@ -257,6 +283,9 @@ class StorageConfig(_Model):
 
     url: str | None = None
 
+    # --- config validation ---
+    _url_valid = field_validator("url")(check_storage_url)
+
 
 class CompressionConfig(_Model):
     """How history is fitted into the context window."""
@@ -286,6 +315,9 @@ class LoggingConfig(_Model):
     level: Literal["debug", "info", "warning", "error"] = "warning"
     json_file: Path | None = Field(default=None, alias="jsonFile")
     store_content: bool = Field(default=False, alias="storeContent")
+
+    # --- config validation ---
+    _json_file_not_empty = field_validator("json_file", mode="before")(check_path_not_empty)
 
 
 class ModelPrice(_Model):
@@ -364,6 +396,20 @@ class AgentConfig(_Model):
     # Set by the loader, not by users: the folder relative paths resolve against.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
+    # --- config validation ---
+    _local_tools_not_empty = field_validator("local_tools", mode="before")(check_path_not_empty)
+    # key path ("llm.model") -> line in the file, so errors found after loading can point at it.
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict[str, int])
+
+    def line_of(self, key_path: str | None) -> int | None:
+        """The line of ``key_path`` (or of its nearest parent) in the config file, when known."""
+        path = key_path or ""
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return None
 
     def resolve_path(self, path: Path) -> Path:
         """``path`` made absolute against the config file's folder."""
@@ -372,18 +418,16 @@ class AgentConfig(_Model):
 
     def system_prompt_text(self) -> str | None:
         """The system prompt, read from its file when it is one."""
-        from agentcore.errors import ConfigError
-
         if isinstance(self.system_prompt, PromptFile):
-            path = self.resolve_path(self.system_prompt.file)
-            try:
-                return path.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot read the system prompt file {path}: {exc.strerror}",
-                    key_path="systemPrompt.file",
-                    file=str(self.source) if self.source else None,
-                ) from None
+            from agentcore.config._checks import read_text_file
+
+            return read_text_file(
+                self.resolve_path(self.system_prompt.file),
+                what="system prompt file",
+                key_path="systemPrompt.file",
+                file=str(self.source) if self.source else None,
+                line=self.line_of("systemPrompt.file"),
+            )
         return self.system_prompt
 
     def masked(self) -> dict[str, Any]:

@@ -28,7 +28,13 @@ def load_system_prompt(config: AgentConfig) -> str | None:
         return text
     folder = config.base_dir / "prompts"
     if folder.is_dir():
-        parts = [p.read_text(encoding="utf-8").strip() for p in sorted(folder.glob("*.md"))]
+        from agentcore.config._checks import read_text_file
+
+        source = str(config.source) if config.source else None
+        parts = [
+            read_text_file(p, what="prompt file", key_path="systemPrompt", file=source).strip()
+            for p in sorted(folder.glob("*.md"))
+        ]
         joined = "\n\n".join(p for p in parts if p)
         return joined or None
     return None

@@ -17,6 +17,7 @@ from agentcore.config.schema import LLMConfig
 from agentcore.errors import ConfigError
 from agentcore.llm._client import LazyClient
 from agentcore.llm.events import StreamEvent, TextDelta, ToolCallStarted, TurnComplete, UsageReport
+from agentcore.llm.provider import LLMRequest, ProviderClient
 from agentcore.llm.providers.http import _response as resp
 from agentcore.llm.providers.http._auth import Token, TokenCache
 from agentcore.llm.providers.http._keys import KeyResolver
@@ -27,7 +28,6 @@ from agentcore.llm.providers.http._template import TemplateError
 from agentcore.llm.providers.http.check import check_llm
 from agentcore.llm.providers.http.converters import BUILTIN, Converter, user_converters
 from agentcore.llm.retry import Failure, parse_retry_after
-from agentcore.llm.provider import LLMRequest, ProviderClient
 from agentcore.tracing.context import current
 
 log = structlog.get_logger("agentcore.llm.http")
