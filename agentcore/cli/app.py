@@ -115,10 +115,12 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("config", "agentcore.cli.config_cmd:config_app"),
     ("mcp", "agentcore.cli.mcp_cmd:mcp_app"),
     ("sessions", "agentcore.cli.sessions_cmd:sessions_app"),
+    ("keys", "agentcore.cli.keys_cmd:keys_app"),
 )
 TOP_LEVEL_MODULES = (
     "agentcore.cli.usage_cmd",
     "agentcore.cli.trace_cmd",
+    "agentcore.cli.serve_cmd",
 )  # modules adding top-level commands to ``app``
 
 
