@@ -54,7 +54,9 @@ def _run(config: Path | None, db: str | None, work: Callable[[KeyStore], Awaitab
 @keys_app.command("create")
 def create(
     user: Annotated[str, typer.Option("--user", help="who the key belongs to (call-log user)")],
-    module: Annotated[str | None, typer.Option("--module", help="the calling module (call-log module)")] = None,
+    module: Annotated[
+        str | None, typer.Option("--module", help="the calling module (call-log module)")
+    ] = None,
     models: Annotated[
         list[str] | None, typer.Option("--models", help="models the key may use (repeat or comma-separate)")
     ] = None,

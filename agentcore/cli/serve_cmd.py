@@ -16,7 +16,9 @@ def serve(
     config: ConfigOpt = None,
     host: Annotated[str | None, typer.Option("--host", help="address to listen on (serve.host)")] = None,
     port: Annotated[int | None, typer.Option("--port", help="port to listen on (serve.port)")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="worker processes (serve.workers)")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="worker processes (serve.workers)")
+    ] = None,
 ) -> None:
     """Serve the agent and its models over HTTP (/v1/chat/completions, /v1/messages, /v1/models)."""
     from agentcore.config.loader import load_config
@@ -33,5 +35,8 @@ def serve(
                 "warning: several workers without storage.redis: rate limits and budgets are counted per worker",
                 err=True,
             )
-        typer.echo(f"agentcore serve: http://{host or s.host}:{port if port is not None else s.port} ({workers} worker(s))", err=True)
+        typer.echo(
+            f"agentcore serve: http://{host or s.host}:{port if port is not None else s.port} ({workers} worker(s))",
+            err=True,
+        )
         run_server(cfg, host=host or s.host, port=port if port is not None else s.port, workers=workers)

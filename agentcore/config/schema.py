@@ -195,16 +195,23 @@ class ServeConfig(_Model):
     port: int = Field(default=8080, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=256)
     admin_key: str | None = Field(
-        default=None, alias="adminKey", description="a static key with access to everything (or $AGENTCORE_ADMIN_KEY)"
+        default=None,
+        alias="adminKey",
+        description="a static key with access to everything (or $AGENTCORE_ADMIN_KEY)",
     )
     drain_timeout: float = Field(
         default=30.0, alias="drainTimeout", ge=0, description="seconds in-flight requests get on SIGTERM"
     )
     max_body_bytes: int = Field(default=20_000_000, alias="maxBodyBytes", ge=1024)
     key_cache_seconds: float = Field(
-        default=5.0, alias="keyCacheSeconds", ge=0, description="how long a verified key is trusted without a lookup"
+        default=5.0,
+        alias="keyCacheSeconds",
+        ge=0,
+        description="how long a verified key is trusted without a lookup",
     )
-    default_agent: str = Field(default="agent", alias="defaultAgent", description="the model name of this config's agent")
+    default_agent: str = Field(
+        default="agent", alias="defaultAgent", description="the model name of this config's agent"
+    )
 
 
 class ServedAgent(_Model):

@@ -55,7 +55,9 @@ class HttpError(Exception):
     def anthropic_body(self) -> dict[str, Any]:
         """``{"type": "error", "error": {type, message}}``."""
         kind = _TYPES.get(self.status, ("server_error", "api_error"))[1]
-        text = f"{self.param}: {self.message}" if self.param and self.param not in self.message else self.message
+        text = (
+            f"{self.param}: {self.message}" if self.param and self.param not in self.message else self.message
+        )
         return {"type": "error", "error": {"type": kind, "message": text}}
 
     def body(self, anthropic: bool) -> bytes:

@@ -48,7 +48,9 @@ def _split(messages: tuple[InternalMessage, ...]) -> tuple[list[InternalMessage]
     while cut > 0 and messages[cut - 1].role == "user":
         cut -= 1
     if cut == len(messages):
-        raise bad_request(f"messages[{len(messages) - 1}].role", "an agent needs the last message to be the user's")
+        raise bad_request(
+            f"messages[{len(messages) - 1}].role", "an agent needs the last message to be the user's"
+        )
     return list(messages[:cut]), list(messages[cut:])
 
 
@@ -93,8 +95,12 @@ async def agent_turn(agent: Agent, exchange: Exchange, session: str | None) -> A
                 activity.append(data)
                 yield Activity(data)
             elif isinstance(event, FinalAnswer):
-                yield Outcome(InternalMessage.assistant(event.text), event.usage, "stop", tuple(activity), session)
+                yield Outcome(
+                    InternalMessage.assistant(event.text), event.usage, "stop", tuple(activity), session
+                )
                 return
             elif isinstance(event, LimitReached):
-                yield Outcome(InternalMessage.assistant(event.text), event.usage, "length", tuple(activity), session)
+                yield Outcome(
+                    InternalMessage.assistant(event.text), event.usage, "length", tuple(activity), session
+                )
                 return

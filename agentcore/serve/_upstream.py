@@ -48,7 +48,7 @@ class Upstreams:
 
     def _llm_config(self, name: str) -> LLMConfig | None:
         llm = self._config.llm
-        if name == llm.model or name == f"{llm.provider}/{llm.model}":
+        if name in (llm.model, f"{llm.provider}/{llm.model}"):
             return llm
         provider, sep, model = name.partition("/")
         if not sep or not model or provider not in PROVIDERS:
@@ -58,7 +58,9 @@ class Upstreams:
         # Another provider: its key and endpoint come from that provider's environment variables.
         return LLMConfig.model_validate({"provider": provider, "model": model, "timeout": llm.timeout})
 
-    def resolve(self, name: str, *, temperature: float | None = None, max_tokens: int | None = None) -> Upstream | None:
+    def resolve(
+        self, name: str, *, temperature: float | None = None, max_tokens: int | None = None
+    ) -> Upstream | None:
         """The upstream for model ``name`` with the client's settings; None for an unknown name."""
         cache_key = (name, temperature, max_tokens)
         service = self._services.get(cache_key)
@@ -68,7 +70,9 @@ class Upstreams:
         if config is None:
             return None
         if temperature is not None or max_tokens is not None:
-            update = {k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens)) if v is not None}
+            update = {
+                k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens)) if v is not None
+            }
             config = config.model_copy(update=update)
         from agentcore.llm.factory import create_llm_service
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -48,21 +48,29 @@ def _error(err: HttpError, anthropic: bool) -> Response:
 async def _read_json(request: Request, limit: int) -> Any:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise HttpError(400, f"the request body is larger than {limit} bytes", code="request_too_large", param="body")
+        raise HttpError(
+            400, f"the request body is larger than {limit} bytes", code="request_too_large", param="body"
+        )
     if "json" not in request.headers.get("content-type", "application/json"):
-        raise HttpError(400, "content-type must be application/json", code="invalid_header", param="content-type")
+        raise HttpError(
+            400, "content-type must be application/json", code="invalid_header", param="content-type"
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HttpError(400, f"the request body is larger than {limit} bytes", code="request_too_large", param="body")
+            raise HttpError(
+                400, f"the request body is larger than {limit} bytes", code="request_too_large", param="body"
+            )
         chunks.append(chunk)
     try:
         return json.loads(b"".join(chunks))
     except ValueError as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise HttpError(400, f"the body is not valid JSON{where}", code="invalid_json", param="body") from None
+        raise HttpError(
+            400, f"the body is not valid JSON{where}", code="invalid_json", param="body"
+        ) from None
 
 
 class Handlers:
@@ -106,7 +114,11 @@ class Handlers:
             module=key.module,
             user_id=key.user_id,
             session_id=request.headers.get("x-session-id"),
-            **{**exchange.metadata, **({"client_user": exchange.user} if exchange.user else {}), "key_id": key.id},
+            **{
+                **exchange.metadata,
+                **({"client_user": exchange.user} if exchange.user else {}),
+                "key_id": key.id,
+            },
         )
         # Entered for the rest of this request's task: the streaming body runs in a child task,
         # which copies the context when it starts.
@@ -144,15 +156,21 @@ class Handlers:
         gw = self.gw
         name = exchange.model
         if not key.allows(name):
-            raise HttpError(403, f"this key may not use the model '{name}'", code="model_not_allowed", param="model")
+            raise HttpError(
+                403, f"this key may not use the model '{name}'", code="model_not_allowed", param="model"
+            )
         agent = gw.agent(name)
         if agent is not None:
             session = request.headers.get("x-session-id") or None
             if session is not None and (len(session) > 200 or not session.isprintable()):
-                raise HttpError(400, "X-Session-Id must be printable and at most 200 characters", param="x-session-id")
+                raise HttpError(
+                    400, "X-Session-Id must be printable and at most 200 characters", param="x-session-id"
+                )
             service = agent.service
             return (lambda: agent_turn(agent, exchange, session)), "agent", service.provider, service.model
-        upstream = gw.upstreams.resolve(name, temperature=exchange.temperature, max_tokens=exchange.max_tokens)
+        upstream = gw.upstreams.resolve(
+            name, temperature=exchange.temperature, max_tokens=exchange.max_tokens
+        )
         if upstream is None:
             raise HttpError(
                 404,
@@ -186,7 +204,9 @@ class Handlers:
             status = "499" if not isinstance(exc, Exception) else str(from_exception(exc).status)
             if isinstance(exc, Exception):
                 gw.metrics.errors.labels(provider, status).inc()
-                log.warning("serve.request_failed", model=exchange.model, status=status, error=type(exc).__name__)
+                log.warning(
+                    "serve.request_failed", model=exchange.model, status=status, error=type(exc).__name__
+                )
             raise
         finally:
             gw.metrics.in_flight.dec()
@@ -204,7 +224,9 @@ class Handlers:
         self, exchange: Exchange, first: Event, events: AsyncIterator[Event], reply_id: str, anthropic: bool
     ) -> AsyncIterator[bytes]:
         writer = (
-            wire_anthropic.EventWriter(exchange, reply_id) if anthropic else wire_openai.ChunkWriter(exchange, reply_id)
+            wire_anthropic.EventWriter(exchange, reply_id)
+            if anthropic
+            else wire_openai.ChunkWriter(exchange, reply_id)
         )
         try:
             yield writer.event(first)
@@ -264,7 +286,7 @@ def create_app(config: AgentConfig) -> Starlette:
     handlers = Handlers(gateway)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncGenerator[None]:
         await gateway.start()
         try:
             yield

@@ -176,7 +176,9 @@ class KeyStore:
             return None
         engine = await open_database(self.url)
         async with engine.connect() as conn:
-            row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == hash_key(secret)))).first()
+            row = (
+                await conn.execute(select(api_keys).where(api_keys.c.key_hash == hash_key(secret)))
+            ).first()
         return _from_row(row._mapping) if row is not None else None  # pyright: ignore[reportPrivateUsage]
 
     async def get(self, key_id: str) -> ApiKey | None:

@@ -70,7 +70,9 @@ def _windows(key: ApiKey, now: float) -> tuple[str, str, str, int, int]:
     return f"{base}:rpm:{minute}", f"{base}:tpm:{minute}", f"{base}:spend:{period}", to_minute, to_period
 
 
-def _judge(key: ApiKey, requests: int, tokens: float, spent: float, to_minute: int, to_period: int) -> Denial | None:
+def _judge(
+    key: ApiKey, requests: int, tokens: float, spent: float, to_minute: int, to_period: int
+) -> Denial | None:
     if key.budget_usd is not None and spent >= key.budget_usd:
         return Denial(
             "budget_exceeded",

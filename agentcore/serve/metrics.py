@@ -30,7 +30,9 @@ class Metrics:
         self.tokens = Counter(
             "agentcore_gateway_tokens", "Tokens used, by model and kind", ["model", "kind"], registry=registry
         )
-        self.cost = Counter("agentcore_gateway_cost_usd", "Known cost in USD, by model", ["model"], registry=registry)
+        self.cost = Counter(
+            "agentcore_gateway_cost_usd", "Known cost in USD, by model", ["model"], registry=registry
+        )
         self.latency = Histogram(
             "agentcore_gateway_request_seconds",
             "Time to the full answer, by endpoint and mode",
@@ -39,7 +41,10 @@ class Metrics:
             registry=registry,
         )
         self.in_flight = Gauge(
-            "agentcore_gateway_in_flight", "Requests being answered", registry=registry, multiprocess_mode="livesum"
+            "agentcore_gateway_in_flight",
+            "Requests being answered",
+            registry=registry,
+            multiprocess_mode="livesum",
         )
         self.errors = Counter(
             "agentcore_gateway_errors",

@@ -65,7 +65,11 @@ def _messages(raw: Any, where: str) -> list[InternalMessage]:
             parts.append(_image(block, at))
         elif kind == "tool_use" and role == "assistant":
             args = block.get("input", {})
-            calls.append(ToolCall(_str(block.get("id"), f"{at}.id"), _str(block.get("name"), f"{at}.name"), json.dumps(args)))
+            calls.append(
+                ToolCall(
+                    _str(block.get("id"), f"{at}.id"), _str(block.get("name"), f"{at}.name"), json.dumps(args)
+                )
+            )
         elif kind == "tool_result" and role == "user":
             results.append(
                 InternalMessage(
@@ -109,7 +113,7 @@ def parse_request(body: Any) -> Exchange:
     tools: list[ToolSpec] = []
     for i, raw in enumerate(_list(data.get("tools") or [], "tools")):
         tool = _dict(raw, f"tools[{i}]")
-        schema = tool.get("input_schema") or {"type": "object", "properties": {}}
+        schema: Any = tool.get("input_schema") or {"type": "object", "properties": {}}
         tools.append(
             ToolSpec(
                 _str(tool.get("name"), f"tools[{i}].name"),
@@ -156,7 +160,9 @@ def render_message(exchange: Exchange, outcome: Outcome, message_id: str) -> dic
     if outcome.message.text:
         content.append({"type": "text", "text": outcome.message.text})
     for call in outcome.message.tool_calls:
-        content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": _input(call.arguments)})
+        content.append(
+            {"type": "tool_use", "id": call.id, "name": call.name, "input": _input(call.arguments)}
+        )
     u = outcome.usage
     body: dict[str, Any] = {
         "id": message_id,
@@ -178,7 +184,11 @@ def render_message(exchange: Exchange, outcome: Outcome, message_id: str) -> dic
 
 
 def _frame(name: str, data: dict[str, Any]) -> bytes:
-    return f"event: {name}\ndata: ".encode() + json.dumps({"type": name, **data}, ensure_ascii=False).encode() + b"\n\n"
+    return (
+        f"event: {name}\ndata: ".encode()
+        + json.dumps({"type": name, **data}, ensure_ascii=False).encode()
+        + b"\n\n"
+    )
 
 
 class EventWriter:

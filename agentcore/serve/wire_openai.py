@@ -38,7 +38,11 @@ def _number(body: dict[str, Any], name: str, *, integer: bool = False) -> Any:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (integer and not isinstance(value, int))
+    ):
         raise bad_request(name, "must be an integer" if integer else "must be a number")
     return value
 
@@ -66,7 +70,9 @@ def _content(value: Any, where: str) -> str | tuple[Part, ...] | None:
         elif kind == "image_url":
             parts.append(_image(part, f"{where}[{i}]"))
         else:
-            raise bad_request(f"{where}[{i}].type", f"unsupported content part type {kind!r} (text, image_url)")
+            raise bad_request(
+                f"{where}[{i}].type", f"unsupported content part type {kind!r} (text, image_url)"
+            )
     if all(isinstance(p, TextPart) for p in parts):
         return "".join(cast(TextPart, p).text for p in parts)
     return tuple(parts)
@@ -107,7 +113,9 @@ def _message(raw: Any, where: str) -> InternalMessage:
         calls = _tool_calls(msg["tool_calls"], f"{where}.tool_calls") if msg.get("tool_calls") else ()
         return InternalMessage("assistant", content, calls)
     call_id = _str(msg.get("tool_call_id"), f"{where}.tool_call_id")
-    return InternalMessage("tool", content if content is not None else "", tool_call_id=call_id, name=msg.get("name"))
+    return InternalMessage(
+        "tool", content if content is not None else "", tool_call_id=call_id, name=msg.get("name")
+    )
 
 
 def _tools(value: Any) -> tuple[ToolSpec, ...]:
@@ -117,7 +125,7 @@ def _tools(value: Any) -> tuple[ToolSpec, ...]:
         if tool.get("type", "function") != "function":
             raise bad_request(f"tools[{i}].type", "only 'function' tools are supported")
         fn = _dict(tool.get("function"), f"tools[{i}].function")
-        params = fn.get("parameters") or {"type": "object", "properties": {}}
+        params: Any = fn.get("parameters") or {"type": "object", "properties": {}}
         specs.append(
             ToolSpec(
                 _str(fn.get("name"), f"tools[{i}].function.name"),
@@ -150,8 +158,12 @@ def parse_request(body: Any) -> Exchange:
     if not isinstance(stream, bool):
         raise bad_request("stream", "must be true or false")
     options = data.get("stream_options")
-    include_usage = bool(_dict(options, "stream_options").get("include_usage")) if options is not None else False
-    max_tokens = _number(data, "max_completion_tokens", integer=True) or _number(data, "max_tokens", integer=True)
+    include_usage = (
+        bool(_dict(options, "stream_options").get("include_usage")) if options is not None else False
+    )
+    max_tokens = _number(data, "max_completion_tokens", integer=True) or _number(
+        data, "max_tokens", integer=True
+    )
     if max_tokens is not None and max_tokens < 1:
         raise bad_request("max_tokens", "must be at least 1")
     temperature = _number(data, "temperature")
@@ -220,12 +232,14 @@ class ChunkWriter:
     def __init__(self, exchange: Exchange, completion_id: str) -> None:
         self._head = (
             '{"id":' + json.dumps(completion_id) + ',"object":"chat.completion.chunk","created":'
-            f"{int(time.time())},\"model\":{json.dumps(exchange.model)},"
+            f'{int(time.time())},"model":{json.dumps(exchange.model)},'
         ).encode()
         self._include_usage = exchange.include_usage
         self._sent_role = False
 
-    def _frame(self, delta: dict[str, Any], finish: str | None = None, extra: dict[str, Any] | None = None) -> bytes:
+    def _frame(
+        self, delta: dict[str, Any], finish: str | None = None, extra: dict[str, Any] | None = None
+    ) -> bytes:
         if not self._sent_role:
             delta = {"role": "assistant", **delta}
             self._sent_role = True
@@ -240,11 +254,13 @@ class ChunkWriter:
         if isinstance(event, TextDelta):
             return self._frame({"content": event.text})
         if isinstance(event, ToolCallStarted):
-            call = {"index": event.index, "id": event.id, "type": "function"}
-            call["function"] = {"name": event.name, "arguments": ""}
+            function = {"name": event.name, "arguments": ""}
+            call = {"index": event.index, "id": event.id, "type": "function", "function": function}
             return self._frame({"tool_calls": [call]})
         if isinstance(event, ToolCallDelta):
-            return self._frame({"tool_calls": [{"index": event.index, "function": {"arguments": event.arguments_delta}}]})
+            return self._frame(
+                {"tool_calls": [{"index": event.index, "function": {"arguments": event.arguments_delta}}]}
+            )
         if isinstance(event, Activity):
             return self._frame({}, extra={"agentcore": event.data})
         return self._end(event)
@@ -253,7 +269,7 @@ class ChunkWriter:
         extra = {"agentcore": {"session": outcome.session}} if outcome.session else None
         frames = [self._frame({}, outcome.finish, extra)]
         if self._include_usage:
-            usage = {"choices": [], "usage": _usage_dict(outcome)}
+            usage: dict[str, Any] = {"choices": [], "usage": _usage_dict(outcome)}
             frames.append(b"data: " + self._head + json.dumps(usage)[1:].encode() + b"\n\n")
         frames.append(b"data: [DONE]\n\n")
         return b"".join(frames)

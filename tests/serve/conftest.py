@@ -74,12 +74,24 @@ class Server:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
 
-def gateway_config(tmp_path: Path, upstream_url: str, *, provider: str = "openai", **extra: Any) -> AgentConfig:
+def gateway_config(
+    tmp_path: Path, upstream_url: str, *, provider: str = "openai", **extra: Any
+) -> AgentConfig:
     """A config whose llm is the fake upstream, with a SQLite database in ``tmp_path``."""
     if provider == "anthropic":
-        llm = {"provider": "anthropic", "model": "claude-haiku-4-5", "apiKey": "sk-ant-test-upstream01", "baseURL": upstream_url}
+        llm = {
+            "provider": "anthropic",
+            "model": "claude-haiku-4-5",
+            "apiKey": "sk-ant-test-upstream01",
+            "baseURL": upstream_url,
+        }
     else:
-        llm = {"provider": "openai", "model": "gpt-4o-mini", "apiKey": "sk-test-upstream0001", "baseURL": upstream_url + "/v1"}
+        llm = {
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "apiKey": "sk-test-upstream0001",
+            "baseURL": upstream_url + "/v1",
+        }
     data: dict[str, Any] = {
         "llm": {**llm, "maxRetries": 0},
         "localTools": [],

@@ -12,7 +12,11 @@ from tests.fakes import FakeAnthropic, FakeOpenAI
 from tests.serve.conftest import ADMIN, Server
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
-TOOL = {"name": "get_weather", "description": "weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
+TOOL = {
+    "name": "get_weather",
+    "description": "weather",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
 
 
 def client(server: Server, key: str = ADMIN) -> anthropic.AsyncAnthropic:
@@ -60,7 +64,10 @@ async def test_messages_streaming_tool_use_round_trip(gateway: Server, fake_open
             messages=[
                 {"role": "user", "content": "weather in Paris?"},
                 {"role": "assistant", "content": [b.model_dump() for b in first.content]},  # type: ignore[misc]
-                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "sunny"}]},
+                {
+                    "role": "user",
+                    "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "sunny"}],
+                },
             ],
         )
     assert final.content[0].text == "Sunny."  # type: ignore[union-attr]
@@ -81,7 +88,10 @@ async def test_messages_image_and_agent_mode(gateway: Server, fake_openai: FakeO
                     "role": "user",
                     "content": [
                         {"type": "text", "text": "describe"},
-                        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+                        {
+                            "type": "image",
+                            "source": {"type": "base64", "media_type": "image/png", "data": PNG},
+                        },
                     ],
                 }
             ],

@@ -33,7 +33,10 @@ def test_curl_sees_raw_sse_frames(gateway: Server, fake_openai: FakeOpenAI) -> N
     chunks = [json.loads(f[6:]) for f in frames[:-1]]
     assert chunks[0]["object"] == "chat.completion.chunk"
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
-    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"]) == "hello over curl"
+    assert (
+        "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+        == "hello over curl"
+    )
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 7
 
 
@@ -49,7 +52,10 @@ def test_health_readiness_and_metrics(gateway: Server, fake_openai: FakeOpenAI) 
     )
     httpx.post(gateway.url + "/v1/chat/completions", json={})  # a 401
     text = httpx.get(gateway.url + "/metrics").text
-    assert 'agentcore_gateway_requests_total{endpoint="chat_completions",model="openai/gpt-4o-mini",status="200"} 1.0' in text
+    assert (
+        'agentcore_gateway_requests_total{endpoint="chat_completions",model="openai/gpt-4o-mini",status="200"} 1.0'
+        in text
+    )
     assert 'agentcore_gateway_requests_total{endpoint="chat_completions",model="-",status="401"} 1.0' in text
     assert 'agentcore_gateway_tokens_total{kind="prompt",model="openai/gpt-4o-mini"} 5.0' in text
     assert "agentcore_gateway_request_seconds_bucket" in text and "agentcore_gateway_in_flight 0.0" in text
@@ -64,17 +70,24 @@ def test_readyz_is_503_when_redis_is_down(tmp_path: Path, fake_openai: FakeOpenA
         assert ready.status_code == 503 and ready.json()["checks"]["counters"]["ok"] is False
 
 
-async def test_client_disconnect_cancels_the_upstream_request(gateway: Server, fake_openai: FakeOpenAI) -> None:
+async def test_client_disconnect_cancels_the_upstream_request(
+    gateway: Server, fake_openai: FakeOpenAI
+) -> None:
     fake_openai.chunk_delay_s = 0.2
     fake_openai.reply_text("a long answer " * 40)
     body = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-    async with httpx.AsyncClient(timeout=30) as client:
-        async with client.stream(
-            "POST", gateway.url + "/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {ADMIN}"}
-        ) as response:
-            async for line in response.aiter_lines():
-                if line.startswith("data: "):
-                    break  # one chunk, then hang up
+    async with (
+        httpx.AsyncClient(timeout=30) as client,
+        client.stream(
+            "POST",
+            gateway.url + "/v1/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        ) as response,
+    ):
+        async for line in response.aiter_lines():
+            if line.startswith("data: "):
+                break  # one chunk, then hang up
     for _ in range(500):  # the server notices the disconnect and the in-flight gauge drops
         if "agentcore_gateway_in_flight 0.0" in httpx.get(gateway.url + "/metrics").text:
             break

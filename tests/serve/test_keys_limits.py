@@ -65,7 +65,9 @@ def test_rpm_limit_is_429_with_retry_after(gateway: Server) -> None:
 
 
 def test_tpm_and_budget(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
-    config = gateway_config(tmp_path, fake_openai.url, pricing={"gpt-4o-mini": {"input": 1_000_000, "output": 0}})
+    config = gateway_config(
+        tmp_path, fake_openai.url, pricing={"gpt-4o-mini": {"input": 1_000_000, "output": 0}}
+    )
     for server in run_server(config):
         tpm = make_key(server, tpm=20)
         fake_openai.reply_text("ok", usage=(15, 10))
@@ -78,15 +80,23 @@ def test_tpm_and_budget(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
         assert post(server, budget, {"model": "agent", "messages": MSG}).status_code == 200
         r = post(server, budget, {"model": "agent", "messages": MSG})
         assert r.status_code == 429
-        assert r.json()["error"]["code"] == "budget_exceeded" and r.json()["error"]["type"] == "budget_exceeded"
+        assert (
+            r.json()["error"]["code"] == "budget_exceeded" and r.json()["error"]["type"] == "budget_exceeded"
+        )
         assert int(r.headers["retry-after"]) > 0
 
 
-def test_call_log_rows_carry_the_keys_user_module_and_the_clients_user(gateway: Server, fake_openai: FakeOpenAI) -> None:
+def test_call_log_rows_carry_the_keys_user_module_and_the_clients_user(
+    gateway: Server, fake_openai: FakeOpenAI
+) -> None:
     store: KeyStore = gateway.gateway.keys
     secret, key = gateway.call(store.create("carol", module="recipes"))
     for model in ("agent", "openai/gpt-4o-mini"):
-        r = post(gateway, secret, {"model": model, "messages": MSG, "user": "end-user-7", "metadata": {"team": "blue"}})
+        r = post(
+            gateway,
+            secret,
+            {"model": model, "messages": MSG, "user": "end-user-7", "metadata": {"team": "blue"}},
+        )
         assert r.status_code == 200
     gateway.stop()  # flushes the call log
     db = Path(str(gateway.config.storage.url).removeprefix("sqlite:///"))
@@ -107,8 +117,14 @@ def test_call_log_rows_carry_the_keys_user_module_and_the_clients_user(gateway: 
         ({"model": "agent"}, "messages"),
         ({"model": "agent", "messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
         ({"model": "agent", "messages": MSG, "temperature": "hot"}, "temperature"),
-        ({"model": "agent", "messages": [{"role": "user", "content": [{"type": "video"}]}]}, "messages[0].content[0].type"),
-        ({"model": "agent", "messages": MSG, "tools": [{"type": "function", "function": {}}]}, "tools[0].function.name"),
+        (
+            {"model": "agent", "messages": [{"role": "user", "content": [{"type": "video"}]}]},
+            "messages[0].content[0].type",
+        ),
+        (
+            {"model": "agent", "messages": MSG, "tools": [{"type": "function", "function": {}}]},
+            "tools[0].function.name",
+        ),
     ],
 )
 def test_bad_bodies_are_400_naming_the_field(gateway: Server, body: dict[str, object], param: str) -> None:
@@ -151,7 +167,9 @@ def test_keys_cli_create_list_show_revoke(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "30d" in bad.output
 
 
-async def test_admin_key_from_the_environment(tmp_path: Path, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_admin_key_from_the_environment(
+    tmp_path: Path, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AGENTCORE_ADMIN_KEY", "env-admin-key-123456")
     config = gateway_config(tmp_path, fake_openai.url, serve={"adminKey": None})
     for server in run_server(config):

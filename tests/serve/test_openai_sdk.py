@@ -64,7 +64,9 @@ async def test_pass_through_streaming_with_usage(gateway: Server, fake_openai: F
     assert [ch.choices[0].finish_reason for ch in chunks if ch.choices][-1] == "stop"
 
 
-async def test_pass_through_tool_calls_come_back_to_the_client(gateway: Server, fake_openai: FakeOpenAI) -> None:
+async def test_pass_through_tool_calls_come_back_to_the_client(
+    gateway: Server, fake_openai: FakeOpenAI
+) -> None:
     fake_openai.reply_tool_calls([("get_weather", {"city": "Paris"})])
     fake_openai.reply_tool_calls([("get_weather", {"city": "Oslo"})])
     fake_openai.reply_text("Sunny in Paris.")
@@ -74,10 +76,15 @@ async def test_pass_through_tool_calls_come_back_to_the_client(gateway: Server, 
         )
         call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
         assert first.choices[0].finish_reason == "tool_calls"
-        assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "Paris"}
+        assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {
+            "city": "Paris"
+        }
         # streaming: the call arrives as deltas the SDK assembles
         stream = await c.chat.completions.create(
-            model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "and Oslo?"}], tools=TOOLS, stream=True
+            model="openai/gpt-4o-mini",
+            messages=[{"role": "user", "content": "and Oslo?"}],
+            tools=TOOLS,
+            stream=True,
         )
         args = ""
         names = []
@@ -138,7 +145,9 @@ async def test_agent_mode_runs_the_servers_tools(tmp_path, fake_openai: FakeOpen
     fake_openai.reply_text("Still 12:34.")
     for server in run_server(config):
         async with client(server) as c:
-            reply = await c.chat.completions.create(model="agent", messages=[{"role": "user", "content": "time?"}])
+            reply = await c.chat.completions.create(
+                model="agent", messages=[{"role": "user", "content": "time?"}]
+            )
             assert reply.choices[0].message.content == "It is 12:34."
             assert reply.choices[0].message.tool_calls is None  # the server ran the tool
             extra = reply.model_extra or {}
@@ -171,7 +180,9 @@ async def test_agent_mode_session_keeps_history(gateway: Server, fake_openai: Fa
     assert sent == ["I am Ada", "Nice to meet you, Ada.", "who am I?"]
 
 
-async def test_agent_mode_stateless_uses_the_clients_history(gateway: Server, fake_openai: FakeOpenAI) -> None:
+async def test_agent_mode_stateless_uses_the_clients_history(
+    gateway: Server, fake_openai: FakeOpenAI
+) -> None:
     fake_openai.reply_text("42")
     async with client(gateway) as c:
         await c.chat.completions.create(
@@ -187,7 +198,9 @@ async def test_agent_mode_stateless_uses_the_clients_history(gateway: Server, fa
 
 
 @pytest.mark.parametrize("stream", [False, True])
-async def test_upstream_failure_is_a_clean_error(gateway: Server, fake_openai: FakeOpenAI, stream: bool) -> None:
+async def test_upstream_failure_is_a_clean_error(
+    gateway: Server, fake_openai: FakeOpenAI, stream: bool
+) -> None:
     fake_openai.reply_error(500, message="boom Traceback sk-test-leakedkey123")
     async with client(gateway) as c:
         with pytest.raises(openai.APIStatusError) as info:
@@ -196,4 +209,4 @@ async def test_upstream_failure_is_a_clean_error(gateway: Server, fake_openai: F
             )
     assert info.value.status_code == 502
     text = json.dumps(info.value.body)
-    assert "leakedkey" not in text and "File \"" not in text
+    assert "leakedkey" not in text and 'File "' not in text

@@ -65,10 +65,22 @@ class Servers:
         env.pop("AGENTCORE_LOG_JSON", None)
         self.procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "agentcore", "serve", "-c", str(config), "--port", str(port),
-                 "--workers", str(workers)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "agentcore",
+                    "serve",
+                    "-c",
+                    str(config),
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             for port in self.ports
         ]
         self.urls = [f"http://127.0.0.1:{p}" for p in self.ports]
@@ -90,7 +102,9 @@ class Servers:
         caught once it has shut down, so a single-process server ends by SIGTERM)."""
         for proc in self.procs:
             proc.terminate()
-        return [0 if code in (0, -signal.SIGTERM) else code for code in (p.wait(timeout=60) for p in self.procs)]
+        return [
+            0 if code in (0, -signal.SIGTERM) else code for code in (p.wait(timeout=60) for p in self.procs)
+        ]
 
 
 def _config(tmp_path: Path, pg: Db, fake: FakeOpenAI) -> Path:
