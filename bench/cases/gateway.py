@@ -111,7 +111,7 @@ def _agentcore(upstream: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
             "maxRetries": 0,
         },
         "localTools": [],
-        "storage": {"url": f"sqlite:///{tmp / 'gateway.db'}"},
+        "storage": {"url": os.environ.get("BENCH_GATEWAY_DB") or f"sqlite:///{tmp / 'gateway.db'}"},
         "serve": {"adminKey": KEY},
     }
     config.write_text(yaml.safe_dump(data))
