@@ -73,6 +73,22 @@ async def _read_json(request: Request, limit: int) -> Any:
         ) from None
 
 
+class _EventStream(StreamingResponse):
+    """An SSE response that closes its event source however the response ends (a client gone before
+    the first byte cancels the body before it ever runs: the source still gets closed, so the
+    upstream request ends and the limits and metrics are settled)."""
+
+    def __init__(self, body: AsyncIterator[bytes], events: AsyncIterator[Event]) -> None:
+        super().__init__(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+        self._events = events
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._events.aclose()  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+
 class Handlers:
     """The endpoints, over one Gateway."""
 
@@ -147,7 +163,7 @@ class Handlers:
         except Exception as exc:
             return _error(from_exception(exc), anthropic)
         body = self._stream(exchange, first, events, reply_id, anthropic)
-        return StreamingResponse(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+        return _EventStream(body, events)
 
     def _route(
         self, key: ApiKey, exchange: Exchange, request: Request
@@ -234,8 +250,6 @@ class Handlers:
                 yield writer.event(event)
         except Exception as exc:
             yield writer.error(from_exception(exc))
-        finally:
-            await events.aclose()  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
     # ---- the rest --------------------------------------------------------------------------
 

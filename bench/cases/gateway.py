@@ -157,7 +157,13 @@ def _litellm(upstream: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str] | 
         "litellm_settings": {"drop_params": True, "set_verbose": False},
     }
     config.write_text(yaml.safe_dump(data))
-    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_MODE": "PRODUCTION"}
+    # LITELLM_LOCAL_MODEL_COST_MAP: without it the proxy fetches its price map from GitHub at start.
+    env = {
+        **os.environ,
+        "LITELLM_LOG": "ERROR",
+        "LITELLM_MODE": "PRODUCTION",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
     env.pop("PYTHONPATH", None)
     cmd = [
         str(exe),
@@ -170,13 +176,15 @@ def _litellm(upstream: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str] | 
         "--num_workers",
         "2",
     ]
-    proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = (tmp / "litellm.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(url + "/health/liveliness", proc, seconds=180)
+        _wait(url + "/health/liveliness", proc, seconds=360)
     except RuntimeError as exc:
         proc.terminate()
-        return f"LiteLLM did not start: {exc}"
+        tail = (tmp / "litellm.log").read_text(errors="replace").strip().splitlines()[-1:]
+        return f"LiteLLM did not start: {exc} {' '.join(tail)[:200]}"
     return proc, url
 
 
