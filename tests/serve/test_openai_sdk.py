@@ -210,3 +210,32 @@ async def test_upstream_failure_is_a_clean_error(
     assert info.value.status_code == 502
     text = json.dumps(info.value.body)
     assert "leakedkey" not in text and 'File "' not in text
+
+
+async def test_named_agents_and_models_list(tmp_path, fake_openai: FakeOpenAI) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import write_config
+    from tests.serve.conftest import gateway_config, run_server
+
+    other = write_config(
+        tmp_path,
+        {"llm": {"provider": "openai", "model": "gpt-4o", "apiKey": "sk-test-upstream0002",
+                 "baseURL": fake_openai.url + "/v1"}, "localTools": [], "systemPrompt": "You research."},
+        name="research.yml",
+    )  # fmt: skip
+    config = gateway_config(
+        tmp_path,
+        fake_openai.url,
+        agents={"support": {"systemPrompt": "You help customers."}, "research": {"config": str(other)}},
+    )
+    for server in run_server(config):
+        async with client(server) as c:
+            names = [m.id async for m in c.models.list()]
+            assert names == ["agent", "support", "research", "openai/gpt-4o-mini"]
+            await c.chat.completions.create(model="support", messages=[{"role": "user", "content": "hi"}])
+            assert fake_openai.last_request.body_dict["messages"][0] == {
+                "role": "system",
+                "content": "You help customers.",
+            }
+            await c.chat.completions.create(model="research", messages=[{"role": "user", "content": "hi"}])
+            sent = fake_openai.last_request.body_dict
+            assert sent["model"] == "gpt-4o" and sent["messages"][0]["content"] == "You research."
