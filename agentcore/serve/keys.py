@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, Text, select, update
 
-from agentcore.errors import StorageError
 from agentcore.storage.db import open_database, register_schema
 
 if TYPE_CHECKING:
@@ -254,4 +253,4 @@ def register() -> None:
 
 register()
 
-__all__ = ["ApiKey", "KeyStore", "StorageError", "admin_key", "hash_key", "parse_duration"]
+__all__ = ["ApiKey", "KeyStore", "admin_key", "hash_key", "parse_duration"]
