@@ -212,6 +212,12 @@ class ServeConfig(_Model):
     default_agent: str = Field(
         default="agent", alias="defaultAgent", description="the model name of this config's agent"
     )
+    max_upstream_requests: int = Field(
+        default=128,
+        alias="maxUpstreamRequests",
+        ge=0,
+        description="pass-through requests a worker has open upstream at once (0: no bound); the rest queue",
+    )
 
 
 class ServedAgent(_Model):

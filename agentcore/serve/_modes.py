@@ -6,6 +6,8 @@ iterating it, which cancels the upstream request and the tool loop where they wa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -28,18 +30,27 @@ if TYPE_CHECKING:
     from agentcore.serve._upstream import Upstream
 
 _RESULT_PREVIEW = 2000  # characters of a tool result shown to the client
+_NO_GATE = contextlib.nullcontext()
 
 
-async def pass_through(upstream: Upstream, exchange: Exchange) -> AsyncIterator[Event]:
-    """The client's messages and tools to the model; its tool calls back to the client."""
+async def pass_through(
+    upstream: Upstream, exchange: Exchange, gate: asyncio.Semaphore | None = None
+) -> AsyncIterator[Event]:
+    """The client's messages and tools to the model; its tool calls back to the client.
+
+    ``gate`` bounds the requests a worker has open upstream at once: the rest wait here, in a
+    FIFO that costs nothing per waiter, instead of inside the HTTP client's connection pool, whose
+    per-request work grows with the number of requests it holds.
+    """
     from agentcore.llm.service import LLMRequest
 
     request = LLMRequest(exchange.messages, exchange.system, exchange.tools, exchange.stream)
-    async for event in upstream.request(request):
-        if isinstance(event, TurnComplete):
-            yield Outcome(event.message, event.usage, finish_of(event.message, event.finish_reason))
-        elif isinstance(event, TextDelta | ToolCallStarted | ToolCallDelta):
-            yield event
+    async with gate or _NO_GATE:
+        async for event in upstream.request(request):
+            if isinstance(event, TurnComplete):
+                yield Outcome(event.message, event.usage, finish_of(event.message, event.finish_reason))
+            elif isinstance(event, TextDelta | ToolCallStarted | ToolCallDelta):
+                yield event
 
 
 def _split(messages: tuple[InternalMessage, ...]) -> tuple[list[InternalMessage], list[InternalMessage]]:

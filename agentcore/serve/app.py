@@ -194,7 +194,13 @@ class Handlers:
                 code="model_not_found",
                 param="model",
             )
-        return (lambda: pass_through(upstream, exchange)), "pass-through", upstream.provider, upstream.model
+        gate = gw.upstream_gate()
+        return (
+            (lambda: pass_through(upstream, exchange, gate)),
+            "pass-through",
+            upstream.provider,
+            upstream.model,
+        )
 
     async def _observed(
         self,

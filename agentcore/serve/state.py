@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ class Gateway:
         self.upstreams = Upstreams(config, None)
         self._writer: CallLogWriter | None = None
         self.started_at = time.time()
+        self._gate: asyncio.Semaphore | None = None
 
     async def start(self) -> None:
         """Open the database, build and start the agents, attach the pass-through call log."""
@@ -70,6 +72,15 @@ class Gateway:
             else:
                 agents[name] = Agent(config.model_copy(update={"system_prompt": entry.system_prompt}))
         return agents
+
+    def upstream_gate(self) -> asyncio.Semaphore | None:
+        """The bound on this worker's open upstream requests (made on first use, on the serving loop)."""
+        limit = self.config.serve.max_upstream_requests
+        if limit == 0:
+            return None
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(limit)
+        return self._gate
 
     def agent(self, name: str) -> Agent | None:
         """The agent served as model ``name``."""
