@@ -47,6 +47,12 @@ def serve(config: AgentConfig, *, host: str, port: int, workers: int) -> None:
         "loop": "uvloop" if find_spec("uvloop") is not None else "asyncio",
         "http": "httptools" if find_spec("httptools") is not None else "h11",
     }
+    import inspect
+
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        # A worker that is still importing when the supervisor first pings it (5 s by default; a
+        # busy machine takes longer) would be killed and restarted over and over.
+        options["timeout_worker_healthcheck"] = 60
     if workers == 1 and config.source is None:
         # A config built in code (no file for workers to load): serve it from this process.
         from agentcore.serve.app import create_app
