@@ -175,6 +175,9 @@ def _litellm(upstream: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str] | 
         str(port),
         "--num_workers",
         "2",
+        # its workers import for tens of seconds on a busy machine; uvicorn's 5 s check would kill them
+        "--timeout_worker_healthcheck",
+        "300",
     ]
     log = (tmp / "litellm.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
