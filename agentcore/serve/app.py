@@ -121,7 +121,8 @@ class Handlers:
                 raise HttpError(429, denial.message, code=denial.code, retry_after=denial.retry_after)
         except HttpError as err:
             gw.metrics.in_flight.dec()
-            gw.metrics.requests.labels(endpoint, model if err.status != 404 else "-", str(err.status)).inc()
+            # Only a served model names a label: anything else a client sends would grow the series.
+            gw.metrics.requests.labels(endpoint, model if err.status == 429 else "-", str(err.status)).inc()
             return _error(err, anthropic)
         except ClientDisconnect:
             gw.metrics.in_flight.dec()
