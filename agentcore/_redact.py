@@ -9,7 +9,7 @@ from typing import Any
 MASK = "***"
 
 _SECRET_KEY = re.compile(
-    r"(api[_-]?key|apikey|authorization|x-api-key|token|secret|password|access[_-]?key|session[_-]?token"
+    r"(api[_-]?key|apikey|admin[_-]?key|authorization|x-api-key|token|secret|password|access[_-]?key|session[_-]?token"
     r"|subscription[_-]?key|cookie|credential|private[_-]?key)",
     re.IGNORECASE,
 )

@@ -127,12 +127,14 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("mcp", "agentcore.cli.mcp_cmd:mcp_app"),
     ("sessions", "agentcore.cli.sessions_cmd:sessions_app"),
     ("providers", "agentcore.cli.providers_cmd:providers_app"),
+    ("keys", "agentcore.cli.keys_cmd:keys_app"),
 )
 TOP_LEVEL_MODULES = (
     "agentcore.cli.usage_cmd",
     "agentcore.cli.trace_cmd",
     "agentcore.cli.profiles_cmd",
     "agentcore.cli.pricing_cmd",
+    "agentcore.cli.serve_cmd",
 )  # modules adding top-level commands to ``app``
 
 

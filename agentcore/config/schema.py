@@ -282,6 +282,10 @@ class StorageConfig(_Model):
     """Where sessions and call logs live: SQLite by default, PostgreSQL by URL, ``memory://`` for none."""
 
     url: str | None = None
+    # --- serve ---
+    redis: str | None = Field(
+        default=None, description="redis://host:port/db: shared rate-limit counters for every worker and host"
+    )
 
     # --- config validation ---
     _url_valid = field_validator("url")(check_storage_url)
@@ -332,6 +336,47 @@ class ModelPrice(_Model):
     cache_write_1h: float | None = Field(default=None, alias="cacheWrite1h", ge=0)
 
 
+# --- serve ---
+class ServeConfig(_Model):
+    """``agentcore serve``: the HTTP gateway (OpenAI- and Anthropic-compatible)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=256)
+    admin_key: str | None = Field(
+        default=None,
+        alias="adminKey",
+        description="a static key with access to everything (or $AGENTCORE_ADMIN_KEY)",
+    )
+    drain_timeout: float = Field(
+        default=30.0, alias="drainTimeout", ge=0, description="seconds in-flight requests get on SIGTERM"
+    )
+    max_body_bytes: int = Field(default=20_000_000, alias="maxBodyBytes", ge=1024)
+    key_cache_seconds: float = Field(
+        default=5.0,
+        alias="keyCacheSeconds",
+        ge=0,
+        description="how long a verified key is trusted without a lookup",
+    )
+    default_agent: str = Field(
+        default="agent", alias="defaultAgent", description="the model name of this config's agent"
+    )
+    max_upstream_requests: int = Field(
+        default=128,
+        alias="maxUpstreamRequests",
+        ge=0,
+        description="pass-through requests a worker has open upstream at once (0: no bound); the rest queue",
+    )
+
+
+class ServedAgent(_Model):
+    """An agent the gateway serves under its own model name: another cipher.yml and/or another prompt."""
+
+    config: Path | None = None
+    system_prompt: str | None = Field(default=None, alias="systemPrompt")
+    description: str | None = None
+
+
 class AgentConfig(_Model):
     """The whole of ``cipher.yml``."""
 
@@ -351,6 +396,9 @@ class AgentConfig(_Model):
     context: ContextConfig = Field(default_factory=ContextConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     pricing: dict[str, ModelPrice] = Field(default_factory=dict[str, ModelPrice])
+    # --- serve ---
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    agents: dict[str, ServedAgent] = Field(default_factory=dict[str, ServedAgent])
     # --- accounting ---
     name: str | None = Field(
         default=None, min_length=1, max_length=200, description="agent name in the call log"

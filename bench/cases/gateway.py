@@ -1,0 +1,270 @@
+"""Gateway: ``agentcore serve`` in pass-through mode against LiteLLM's proxy, same fake upstream.
+
+Both run 2 worker processes in front of the zero-latency fake OpenAI server (``bench._server``);
+200 keep-alive clients (``bench._load``, its own process) send the same chat request back to back,
+non-streaming and streaming. Figures: requests/s, latency p50/p99 minus the same load sent to the
+fake directly (the "added" latency), and the resident memory of each worker after the load.
+LiteLLM runs from the peers venv (``litellm[proxy]``, no database, a master key).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench._server import BenchServer
+from bench.api import Row
+
+ROOT = Path(__file__).resolve().parents[2]
+PEERS = ROOT / "bench" / ".venv-peers"
+GROUP = "Gateway: pass-through, 2 workers, 200 clients (added ms over calling the fake directly)"
+KEY = "sk-bench-gateway-admin-0001"
+CLIENTS = 200
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    import httpx2
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited with {proc.returncode}")
+        try:
+            if httpx2.get(url, timeout=2).status_code < 500:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up in {seconds:.0f} s")
+
+
+def _rss_mb(pid: int) -> list[float]:
+    """Resident memory of ``pid``'s child processes (the workers), MB."""
+    out: list[float] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid != pid:
+                continue
+            cmdline = (entry / "cmdline").read_bytes()
+            if b"resource_tracker" in cmdline:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out.append(int(line.split()[1]) / 1024)
+        except (OSError, ValueError, IndexError):
+            continue
+    return sorted(out)
+
+
+def _load(
+    url: str, path: str, body: dict[str, Any], seconds: float, headers: dict[str, str]
+) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(body, fh)
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench._load",
+        url,
+        path,
+        fh.name,
+        "--clients",
+        str(CLIENTS),
+        "--seconds",
+        str(seconds),
+    ]
+    for k, v in headers.items():
+        cmd += ["--header", f"{k}: {v}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, timeout=seconds + 120)
+    os.unlink(fh.name)
+    return json.loads(done.stdout)
+
+
+def _agentcore(upstream: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import yaml
+
+    port = _port()
+    config = tmp / "cipher.yml"
+    data = {
+        "llm": {
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "apiKey": "sk-bench-upstream",
+            "baseURL": upstream + "/v1",
+            "maxRetries": 0,
+        },
+        "localTools": [],
+        "storage": {"url": os.environ.get("BENCH_GATEWAY_DB") or f"sqlite:///{tmp / 'gateway.db'}"},
+        "serve": {"adminKey": KEY},
+    }
+    config.write_text(yaml.safe_dump(data))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "agentcore",
+        "serve",
+        "-c",
+        str(config),
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    _wait(url + "/healthz", proc)
+    return proc, url
+
+
+def _litellm(upstream: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str] | str:
+    exe = PEERS / "bin" / "litellm"
+    if not exe.exists():
+        return "LiteLLM not installed (bench/.venv-peers: litellm[proxy])"
+    import yaml
+
+    port = _port()
+    config = tmp / "litellm.yaml"
+    data = {
+        "model_list": [
+            {
+                "model_name": "gpt-4o-mini",
+                "litellm_params": {
+                    "model": "openai/gpt-4o-mini",
+                    "api_base": upstream + "/v1",
+                    "api_key": "sk-bench-upstream",
+                },
+            }
+        ],
+        "general_settings": {"master_key": KEY},
+        "litellm_settings": {"drop_params": True, "set_verbose": False},
+    }
+    config.write_text(yaml.safe_dump(data))
+    # LITELLM_LOCAL_MODEL_COST_MAP: without it the proxy fetches its price map from GitHub at start.
+    env = {
+        **os.environ,
+        "LITELLM_LOG": "ERROR",
+        "LITELLM_MODE": "PRODUCTION",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    env.pop("PYTHONPATH", None)
+    cmd = [
+        str(exe),
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--num_workers",
+        "2",
+        # its workers import for tens of seconds on a busy machine; uvicorn's 5 s check would kill them
+        "--timeout_worker_healthcheck",
+        "300",
+    ]
+    log = (tmp / "litellm.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(url + "/health/liveliness", proc, seconds=360)
+    except RuntimeError as exc:
+        proc.terminate()
+        tail = (tmp / "litellm.log").read_text(errors="replace").strip().splitlines()[-1:]
+        return f"LiteLLM did not start: {exc} {' '.join(tail)[:200]}"
+    return proc, url
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+async def run(quick: bool) -> list[Row]:
+    seconds = 5.0 if quick else 20.0
+    headers = {"authorization": f"Bearer {KEY}"}
+    rows: list[Row] = []
+    with BenchServer() as fake, tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        bodies = {
+            "non-streaming": {
+                "model": "gpt-4o-mini",
+                "messages": [{"role": "user", "content": "Say something"}],
+            },
+            "streaming": {
+                "model": "gpt-4o-mini",
+                "messages": [{"role": "user", "content": "Say something"}],
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            },
+        }
+        direct = {
+            kind: _load(fake.url, "/v1/chat/completions", body, seconds, headers)
+            for kind, body in bodies.items()
+        }
+        results: dict[str, dict[str, dict[str, Any]]] = {}
+        memory: dict[str, list[float]] = {}
+        notes: dict[str, str] = {}
+        servers: dict[str, Any] = {
+            "agentcore serve": lambda: _agentcore(fake.url, tmp),
+            "LiteLLM proxy": lambda: _litellm(fake.url, tmp),
+        }
+        for name, start in servers.items():
+            started = start()
+            if isinstance(started, str):
+                notes[name] = started
+                continue
+            proc, url = started
+            try:
+                results[name] = {}
+                for kind, body in bodies.items():
+                    model = "openai/gpt-4o-mini" if name == "agentcore serve" else "gpt-4o-mini"
+                    results[name][kind] = _load(
+                        url, "/v1/chat/completions", {**body, "model": model}, seconds, headers
+                    )
+                memory[name] = _rss_mb(proc.pid)
+            finally:
+                _stop(proc)
+        for kind in bodies:
+            base = direct[kind]
+            rows.append(
+                Row(GROUP, f"fake directly, {kind}", base["p50_ms"], base["p99_ms"],
+                    note=f"{base['rps']:.0f} req/s (p90 column: p99)")
+            )  # fmt: skip
+            ours = results.get("agentcore serve", {}).get(kind)
+            peer = results.get("LiteLLM proxy", {}).get(kind)
+            for name, res in (("agentcore serve", ours), ("LiteLLM proxy", peer)):
+                if res is None:
+                    rows.append(Row(GROUP, f"{name}, {kind}", float("nan"), note=notes.get(name, "failed")))
+                    continue
+                added50 = res["p50_ms"] - base["p50_ms"]
+                added99 = res["p99_ms"] - base["p99_ms"]
+                mem = ", ".join(f"{m:.0f}" for m in memory.get(name, []))
+                note = f"{res['rps']:.0f} req/s, {res['errors']} errors, worker RSS MB: {mem} (p90 column: added p99)"
+                target = met = ratio = None
+                if name == "agentcore serve" and peer is not None:
+                    ratio = res["rps"] / peer["rps"] if peer["rps"] else None
+                    peer_added = peer["p50_ms"] - base["p50_ms"]
+                    target = ">= 2x LiteLLM req/s and <= 0.5x its added p50"
+                    met = bool(ratio and ratio >= 2 and added50 <= 0.5 * peer_added)
+                rows.append(Row(GROUP, f"{name}, {kind}", added50, added99, ratio, target, met, note))
+    return rows
