@@ -56,6 +56,10 @@ class RetryConfig(_Model):
     retry_after_cap: float = Field(default=60.0, alias="retryAfterCap", ge=0)
 
 
+# --- ptools: prompt-based tool calling ---
+ToolCallingMode = Literal["native", "prompt", "auto"]
+
+
 class LLMConfig(_Model):
     """Which model to call and how."""
 
@@ -94,6 +98,13 @@ class LLMConfig(_Model):
         gt=0,
         description="seconds until a stream's first event (llm.timeout still bounds the whole request)",
     )
+    # --- ptools: prompt-based tool calling ---
+    tool_calling: ToolCallingMode = Field(default="auto", alias="toolCalling")
+    tool_calling_errors: list[str] = Field(
+        default_factory=list[str],
+        alias="toolCallingErrors",
+        description="extra error texts (substrings) that mean 'this server has no native tools' under auto",
+    )
 
 
 # --- profiles ---
@@ -114,6 +125,8 @@ class TargetConfig(_Model):
     aws: AwsConfig | None = None
     weight: float = Field(default=1.0, gt=0, description="share of requests under the weighted strategy")
     max_concurrency: int | None = Field(default=None, alias="maxConcurrency", ge=1)
+    # --- ptools: prompt-based tool calling ---
+    tool_calling: ToolCallingMode | None = Field(default=None, alias="toolCalling")
 
 
 TargetRef = str | TargetConfig  # a ``models:`` name, ``provider/model``, or written in full
@@ -273,6 +286,23 @@ class ModelPrice(_Model):
     reasoning: float | None = Field(default=None, ge=0)
 
 
+# --- ptools: response cache ---
+class CacheConfig(_Model):
+    """The response cache: repeated requests answered from a store instead of the model."""
+
+    enabled: bool = False
+    ttl: float = Field(default=86_400.0, gt=0, description="seconds an answer stays valid")
+    backend: Literal["sqlite", "postgres", "redis", "memory"] | None = Field(
+        default=None, description="default: the configured database (storage.url)"
+    )
+    url: str | None = Field(
+        default=None, description="database or redis URL of the backend (default: storage.url / local redis)"
+    )
+    scope: Literal["global", "user", "session"] = "global"
+    allow_non_deterministic: bool = Field(default=False, alias="allowNonDeterministic")
+    max_entries: int = Field(default=10_000, alias="maxEntries", ge=1, description="memory backend only")
+
+
 class AgentConfig(_Model):
     """The whole of ``cipher.yml``."""
 
@@ -292,6 +322,8 @@ class AgentConfig(_Model):
     models: dict[str, TargetConfig] = Field(default_factory=dict[str, TargetConfig])
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict[str, ProfileConfig])
     default_profile: str | None = Field(default=None, alias="defaultProfile")
+    # --- ptools: response cache ---
+    cache: CacheConfig = Field(default_factory=CacheConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -112,7 +112,7 @@ class CallObserver:
         if type(event) is TurnComplete:
             # The round trip's last event: the attempt succeeded, even if the consumer stops here.
             self._turn = event
-            self._finish("success", None)
+            self._finish("success" if event.cached is None else "cache_hit", None)
 
     def ok(self) -> None:
         """The attempt completed."""
@@ -145,6 +145,10 @@ class CallObserver:
         turn = self._turn
         usage = turn.usage if turn is not None else _ZERO
         recorder = self._recorder
+        saved: float | None = None
+        if turn is not None and turn.cached is not None:  # cache_hit: the original tokens, nothing spent
+            usage = turn.cached
+            saved = recorder.prices.cost(provider, model, usage)
         stream = request.stream
         first = self._first
         error = self._error
@@ -166,7 +170,9 @@ class CallObserver:
             "cached_tokens": usage.cached_tokens,
             "reasoning_tokens": usage.reasoning_tokens,
             "total_tokens": usage.prompt_tokens + usage.completion_tokens,
-            "cost_usd": recorder.prices.cost(provider, model, usage) if turn else None,
+            "cost_usd": None
+            if turn is None
+            else (0.0 if turn.cached is not None else recorder.prices.cost(provider, model, usage)),
             "latency_ms": round((self._end - self._start) * 1000, 3),
             "time_to_first_token_ms": round((first - self._start) * 1000, 3)
             if stream and first is not None
@@ -195,6 +201,7 @@ class CallObserver:
             prompt_tokens=row["prompt_tokens"],
             completion_tokens=row["completion_tokens"],
             cost_usd=row["cost_usd"],
+            saved_usd=saved,
             latency_ms=row["latency_ms"],
             attempt=self.attempt,
             error=row["error_message"],
