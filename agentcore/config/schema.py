@@ -301,6 +301,9 @@ class CacheConfig(_Model):
     scope: Literal["global", "user", "session"] = "global"
     allow_non_deterministic: bool = Field(default=False, alias="allowNonDeterministic")
     max_entries: int = Field(default=10_000, alias="maxEntries", ge=1, description="memory backend only")
+    namespace: str = Field(
+        default="agentcore", min_length=1, description="redis key prefix (several apps on one redis)"
+    )
 
 
 class AgentConfig(_Model):

@@ -37,7 +37,7 @@ def open_backend(config: AgentConfig) -> CacheBackend:
     if backend == "redis":
         from agentcore.llm.cache._redis import RedisBackend
 
-        return RedisBackend(cache.url)
+        return RedisBackend(cache.url, cache.namespace)
     from agentcore.llm.cache._sql import SQLBackend
 
     url = resolve_url(cache.url) if cache.url else storage

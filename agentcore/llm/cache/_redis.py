@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
-PREFIX = "agentcore:cache:"
 # Count a hit only while the entry exists (HINCRBY alone would recreate an expired one without a TTL).
 _HIT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -24,12 +23,13 @@ return 0
 
 
 class RedisBackend:
-    """Entries as hashes ``agentcore:cache:<key>``; Redis drops them at their TTL."""
+    """Entries as hashes ``<namespace>:cache:<key>``; Redis drops them at their TTL."""
 
     name = "redis"
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, namespace: str = "agentcore") -> None:
         self.url = url or DEFAULT_URL
+        self.prefix = f"{namespace}:cache:"
         self._client: Redis | None = None
 
     def _redis(self) -> Redis:
@@ -47,7 +47,7 @@ class RedisBackend:
 
     async def get(self, key: str, now: float) -> str | None:
         """The live value of ``key``."""
-        found: list[Any] = await self._redis().hmget(PREFIX + key, ["value", "expires"])  # pyright: ignore[reportUnknownMemberType]
+        found: list[Any] = await self._redis().hmget(self.prefix + key, ["value", "expires"])  # pyright: ignore[reportUnknownMemberType]
         value, expires = found
         if value is None or expires is None or float(expires) <= now:
             return None  # our clock may be ahead of Redis's expiry
@@ -55,7 +55,7 @@ class RedisBackend:
 
     async def put(self, key: str, value: str, meta: EntryMeta, now: float, expires: float) -> None:
         """Store (or replace) ``value`` under ``key`` with a TTL."""
-        name = PREFIX + key
+        name = self.prefix + key
         mapping: dict[str, str | int | float] = {
             "value": value,
             "provider": meta.provider,
@@ -75,10 +75,10 @@ class RedisBackend:
 
     async def hit(self, key: str, now: float) -> None:
         """Count a hit."""
-        await self._redis().eval(_HIT, 1, PREFIX + key, str(now))  # pyright: ignore[reportUnknownMemberType, reportGeneralTypeIssues]
+        await self._redis().eval(_HIT, 1, self.prefix + key, str(now))  # pyright: ignore[reportUnknownMemberType, reportGeneralTypeIssues]
 
     async def _keys(self) -> list[bytes]:
-        return [k async for k in self._redis().scan_iter(match=PREFIX + "*", count=500)]  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        return [k async for k in self._redis().scan_iter(match=self.prefix + "*", count=500)]  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
 
     async def stats(self, now: float) -> CacheStats:
         """Live entries and their hits."""
