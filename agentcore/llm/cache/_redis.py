@@ -15,7 +15,7 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 # Count a hit only while the entry exists (HINCRBY alone would recreate an expired one without a TTL).
 _HIT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBY', KEYS[1], 'hits', 1)
+  redis.call('HINCRBY', KEYS[1], 'hits', ARGV[2])
   redis.call('HSET', KEYS[1], 'last_hit', ARGV[1])
 end
 return 0
@@ -73,9 +73,12 @@ class RedisBackend:
             pipe.pexpire(name, ttl_ms)  # pyright: ignore[reportUnknownMemberType]
             await pipe.execute()  # pyright: ignore[reportUnknownMemberType]
 
-    async def hit(self, key: str, now: float) -> None:
-        """Count a hit."""
-        await self._redis().eval(_HIT, 1, self.prefix + key, str(now))  # pyright: ignore[reportUnknownMemberType, reportGeneralTypeIssues]
+    async def hits(self, counts: dict[str, int], now: float) -> None:
+        """Add hits per key (one round trip)."""
+        async with self._redis().pipeline(transaction=False) as pipe:
+            for key, count in counts.items():
+                pipe.eval(_HIT, 1, self.prefix + key, str(now), count)  # pyright: ignore[reportUnknownMemberType]
+            await pipe.execute()  # pyright: ignore[reportUnknownMemberType]
 
     async def _keys(self) -> list[bytes]:
         return [k async for k in self._redis().scan_iter(match=self.prefix + "*", count=500)]  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]

@@ -90,11 +90,14 @@ class SQLBackend:
         async with engine.begin() as conn:
             await conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_=fresh))
 
-    async def hit(self, key: str, now: float) -> None:
-        """Count a hit."""
+    async def hits(self, counts: dict[str, int], now: float) -> None:
+        """Add hits per key (one transaction)."""
         engine = await self._db()
         async with engine.begin() as conn:
-            await conn.execute(update(ENTRIES).where(_c.key == key).values(hits=_c.hits + 1, last_hit_at=now))
+            for key, count in counts.items():
+                await conn.execute(
+                    update(ENTRIES).where(_c.key == key).values(hits=_c.hits + count, last_hit_at=now)
+                )
 
     async def stats(self, now: float) -> CacheStats:
         """Live entries and their hits."""

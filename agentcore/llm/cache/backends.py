@@ -53,7 +53,7 @@ class CacheBackend(Protocol):
 
     async def put(self, key: str, value: str, meta: EntryMeta, now: float, expires: float) -> None: ...
 
-    async def hit(self, key: str, now: float) -> None: ...
+    async def hits(self, counts: dict[str, int], now: float) -> None: ...
 
     async def stats(self, now: float) -> CacheStats: ...
 
@@ -114,11 +114,12 @@ class MemoryBackend:
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
-    async def hit(self, key: str, now: float) -> None:
-        """Count a hit."""
-        entry = self._entries.get(key)
-        if entry is not None:
-            entry.hits += 1
+    async def hits(self, counts: dict[str, int], now: float) -> None:
+        """Add hits per key."""
+        for key, count in counts.items():
+            entry = self._entries.get(key)
+            if entry is not None:
+                entry.hits += count
 
     async def stats(self, now: float) -> CacheStats:
         """Live entries and their hits."""

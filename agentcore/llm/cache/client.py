@@ -27,6 +27,7 @@ from agentcore.tools.base import ToolSpec
 
 log = structlog.get_logger("agentcore.llm")
 _NOTHING = Usage()
+_HIT_BATCH = 64
 
 
 class ResponseCache:
@@ -39,6 +40,8 @@ class ResponseCache:
         # Written behind: an answer is served from here until its backend write is done.
         self._pending: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Hits are counted here and written in batches: a write per hit would double a hit's cost.
+        self._hits: dict[str, int] = {}
         self._warned = False
 
     def scope_key(self, ctx: CacheContext) -> str:
@@ -62,8 +65,15 @@ class ResponseCache:
                 return None
             if value is None:
                 return None
-        self._behind(self.backend.hit(key, now), "count a hit")
+        self._hits[key] = self._hits.get(key, 0) + 1
+        if len(self._hits) >= _HIT_BATCH:
+            self._write_hits()
         return decode(value)
+
+    def _write_hits(self) -> None:
+        if self._hits:
+            hits, self._hits = self._hits, {}
+            self._behind(self.backend.hits(hits, self.clock()), "count hits")
 
     def store(self, key: str, turn: CachedTurn) -> None:
         """Keep ``turn`` under ``key`` for ``cache.ttl`` (the write happens in the background)."""
@@ -98,7 +108,8 @@ class ResponseCache:
             )
 
     async def flush(self) -> None:
-        """Wait for the writes in flight."""
+        """Write the counted hits and wait for the writes in flight."""
+        self._write_hits()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
