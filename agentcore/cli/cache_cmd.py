@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 cache_app = typer.Typer(help="The response cache (cache: in cipher.yml).", no_args_is_help=True)
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="cipher.yml whose cache: block to use (default: the usual lookup)")
+    Path | None,
+    typer.Option("--config", "-c", help="cipher.yml whose cache: block to use (default: the usual lookup)"),
 ]
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -64,7 +65,9 @@ def stats_data(config: AgentConfig, stats: CacheStats) -> dict[str, Any]:
     models: list[dict[str, Any]] = []
     saved_total = 0.0
     for row in stats.models:
-        saved = prices.cost(row.provider, row.model, Usage(row.saved_prompt_tokens, row.saved_completion_tokens))
+        saved = prices.cost(
+            row.provider, row.model, Usage(row.saved_prompt_tokens, row.saved_completion_tokens)
+        )
         saved_total += saved or 0.0
         models.append(
             {
@@ -118,7 +121,8 @@ def stats(
 def clear(
     config: ConfigOpt = None,
     older_than: Annotated[
-        str | None, typer.Option("--older-than", help="only entries stored longer ago than this (7d, 12h, 30m)")
+        str | None,
+        typer.Option("--older-than", help="only entries stored longer ago than this (7d, 12h, 30m)"),
     ] = None,
 ) -> None:
     """Drop cached answers (all of them, or those older than --older-than)."""

@@ -51,7 +51,9 @@ def create_provider(config: LLMConfig) -> ProviderClient:
     return cls(config)
 
 
-def wrap_target(client: ProviderClient, config: AgentConfig | None, cache: ResponseCache | None = None) -> ProviderClient:
+def wrap_target(
+    client: ProviderClient, config: AgentConfig | None, cache: ResponseCache | None = None
+) -> ProviderClient:
     """``client`` with tool calling through the prompt (``toolCalling``) and the response cache around it."""
     mode = client.config.tool_calling
     if mode == "prompt" or (mode == "auto" and REGISTRY.get(client.provider) == REGISTRY["openai"]):
@@ -80,7 +82,9 @@ def create_llm_service(
     from agentcore.llm.client import RetryingClient
     from agentcore.llm.service import LLMService
 
-    return LLMService(RetryingClient(wrap_target(create_provider(config), None)), context=context, tools=tools)
+    return LLMService(
+        RetryingClient(wrap_target(create_provider(config), None)), context=context, tools=tools
+    )
 
 
 def _target_config(ref: TargetRef, config: AgentConfig) -> tuple[str, TargetConfig]:
@@ -209,8 +213,12 @@ def build_client(
         max_iterations=first.max_iterations,
         policy=RetryPolicy.from_config(first),
         state=state,
-        context_fallback=[_routed(chosen, r, config, spec, built, cache) for r in spec.context_length_fallback],
-        content_fallback=[_routed(chosen, r, config, spec, built, cache) for r in spec.content_policy_fallback],
+        context_fallback=[
+            _routed(chosen, r, config, spec, built, cache) for r in spec.context_length_fallback
+        ],
+        content_fallback=[
+            _routed(chosen, r, config, spec, built, cache) for r in spec.content_policy_fallback
+        ],
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, and_,
 from agentcore.storage.db import open_database, register_schema
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import ColumnElement, Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 SCHEMA_NAME = "capabilities"
@@ -58,7 +58,7 @@ async def _migrate(conn: AsyncConnection, from_version: int) -> None:
 register_schema(SCHEMA_NAME, SCHEMA_VERSION, _migrate)
 
 
-def _where(provider: str, base_url: str | None, model: str):  # noqa: ANN202 - a SQLAlchemy clause
+def _where(provider: str, base_url: str | None, model: str) -> ColumnElement[bool]:
     c = CAPABILITIES.c
     return and_(c.provider == provider, c.base_url == (base_url or ""), c.model == model)
 

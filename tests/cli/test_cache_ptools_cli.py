@@ -22,7 +22,9 @@ def config(tmp_path: Path, url: str, **extra: Any) -> str:
     return str(path)
 
 
-def test_run_hits_the_cache_and_cache_commands_report_and_clear(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+def test_run_hits_the_cache_and_cache_commands_report_and_clear(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
     fake_openai.set_default("Paris.")
     cfg = config(tmp_path, fake_openai.url, cache={"enabled": True})
     for _ in range(2):
@@ -37,7 +39,10 @@ def test_run_hits_the_cache_and_cache_commands_report_and_clear(fake_openai: Fak
     assert (data["backend"], data["entries"], data["hits"]) == ("sqlite", 1, 1)
     assert data["models"][0]["saved_prompt_tokens"] == 10 and data["saved_usd"] > 0
     assert "hits 1" in run_cli("cache", "stats", "-c", cfg).stdout
-    assert run_cli("cache", "clear", "--older-than", "7d", "-c", cfg).stdout.strip() == "removed 0 cached answers"
+    assert (
+        run_cli("cache", "clear", "--older-than", "7d", "-c", cfg).stdout.strip()
+        == "removed 0 cached answers"
+    )
     assert run_cli("cache", "clear", "-c", cfg).stdout.strip() == "removed 1 cached answer"
     bad = run_cli("cache", "clear", "--older-than", "soon", "-c", cfg)
     assert bad.returncode == 2 and "7d" in bad.stderr

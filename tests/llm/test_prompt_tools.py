@@ -16,7 +16,14 @@ from structlog.testing import capture_logs
 from agentcore import Agent, tool
 from agentcore.config.schema import AgentConfig
 from agentcore.errors import ProviderError
-from agentcore.llm.events import FinalAnswer, StreamEvent, TextDelta, ToolCallDelta, ToolCallStarted, ToolResult
+from agentcore.llm.events import (
+    FinalAnswer,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStarted,
+    ToolResult,
+)
 from agentcore.storage.capabilities import learned_capabilities
 from agentcore.storage.db import dispose_engines
 from tests.fakes import ErrorReply, FakeOpenAI, RecordedRequest, Reply, ToolCallsReply
@@ -85,7 +92,9 @@ async def run(agent: Agent, text: str, stream: bool) -> tuple[str, list[StreamEv
 
 
 @pytest.mark.parametrize("stream", [False, True])
-async def test_prompt_mode_runs_the_whole_tool_loop(fake_openai: FakeOpenAI, tmp_path: Path, stream: bool) -> None:
+async def test_prompt_mode_runs_the_whole_tool_loop(
+    fake_openai: FakeOpenAI, tmp_path: Path, stream: bool
+) -> None:
     fake_openai.chunk_chars = 5  # markup split across many deltas
     server = LlamaWithoutJinja(
         fake_openai, ["Let me check.\n" + call("get_weather", city="Paris"), "It is sunny in Paris."]

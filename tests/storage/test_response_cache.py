@@ -39,7 +39,9 @@ class Setup:
         self.db = db
         self.cache = cache
 
-    def config(self, fake: FakeOpenAI, tmp_path: Path, cache: dict[str, Any] | None = None, **llm: Any) -> AgentConfig:
+    def config(
+        self, fake: FakeOpenAI, tmp_path: Path, cache: dict[str, Any] | None = None, **llm: Any
+    ) -> AgentConfig:
         data: dict[str, Any] = {
             "llm": {"provider": "openai", "model": "gpt-4o-mini", "apiKey": "sk-test-0123456789abcdef",
                     "baseURL": fake.url + "/v1", "maxRetries": 0, "temperature": 0, **llm},

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agentcore.messages import ImagePart, InternalMessage, TextPart
+from agentcore.messages import InternalMessage, TextPart
 from agentcore.tools.base import ToolSpec
 
 _DIGEST = "cache.digest"
@@ -26,7 +26,7 @@ def _content(msg: InternalMessage) -> Any:
     for part in content:
         if isinstance(part, TextPart):
             parts.append(["t", part.text])
-        elif isinstance(part, ImagePart):
+        else:
             data = hashlib.blake2b(part.data, digest_size=16).hexdigest() if part.data is not None else None
             parts.append(["i", part.media_type, part.url, data])
     return parts

@@ -6,8 +6,8 @@ request itself does not say which user or session it belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Generator
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -21,22 +21,24 @@ class CacheContext:
     session: str | None = None
 
 
-_CURRENT: ContextVar[CacheContext] = ContextVar("agentcore_response_cache", default=CacheContext())
+_DEFAULT = CacheContext()
+_CURRENT: ContextVar[CacheContext | None] = ContextVar("agentcore_response_cache", default=None)
 
 
 def current_cache_context() -> CacheContext:
     """The cache context of the running request."""
-    return _CURRENT.get()
+    return _CURRENT.get() or _DEFAULT
 
 
 @contextmanager
-def cache_context(*, enabled: bool = True, user: str | None = None, session: str | None = None) -> Iterator[None]:
+def cache_context(
+    *, enabled: bool = True, user: str | None = None, session: str | None = None
+) -> Generator[None]:
     """Requests made inside use (or, with ``enabled=False``, bypass) the cache as ``user``/``session``."""
     token = _CURRENT.set(CacheContext(enabled, user, session))
     try:
         yield
     finally:
-        try:
+        # An async generator closed from another task: its context is gone anyway.
+        with suppress(ValueError):
             _CURRENT.reset(token)
-        except ValueError:  # an async generator closed from another task: its context is gone anyway
-            pass

@@ -64,9 +64,7 @@ class SQLBackend:
         """The live value of ``key``."""
         engine = await self._db()
         async with engine.connect() as conn:
-            row = (
-                await conn.execute(select(_c.value).where(_c.key == key, _c.expires_at > now))
-            ).first()
+            row = (await conn.execute(select(_c.value).where(_c.key == key, _c.expires_at > now))).first()
         return None if row is None else str(row[0])
 
     async def put(self, key: str, value: str, meta: EntryMeta, now: float, expires: float) -> None:

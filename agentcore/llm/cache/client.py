@@ -33,7 +33,9 @@ _HIT_BATCH = 64
 class ResponseCache:
     """One agent's cache: a backend, the TTL and scope, and writes kept off the request path."""
 
-    def __init__(self, backend: CacheBackend, config: CacheConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, backend: CacheBackend, config: CacheConfig, clock: Callable[[], float] = time.time
+    ) -> None:
         self.backend = backend
         self.config = config
         self.clock = clock
@@ -181,7 +183,10 @@ class CachingClient(ClientWrapper):
         async for event in self.inner.round_trip(request):
             if type(event) is TurnComplete and _storable(event):
                 # Stored as soon as the answer is whole, even if the consumer stops reading here.
-                cache.store(key, CachedTurn(event.message, event.usage, event.finish_reason, self.provider, self.model))
+                cache.store(
+                    key,
+                    CachedTurn(event.message, event.usage, event.finish_reason, self.provider, self.model),
+                )
             yield event
 
 
