@@ -238,3 +238,17 @@ async def test_a_session_moves_from_native_to_prompt_mode(fake_openai: FakeOpenA
     roles = [(m["role"], m["content"] or "") for m in sent_messages(fake_openai.last_request)]
     assert ("user", "<tool_response>\nsunny in Oslo\n</tool_response>") in roles
     assert any(r == "assistant" and '"city": "Oslo"' in c for r, c in roles)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_auto_reads_calls_written_as_text_by_a_template_that_ignores_tools(
+    fake_openai: FakeOpenAI, tmp_path: Path, stream: bool
+) -> None:
+    fake_openai.reply_text("Checking. " + call("get_weather", city="Lima"))  # tools accepted, then ignored
+    fake_openai.reply_text("Sunny in Lima.")
+    async with Agent(config(fake_openai, tmp_path), tools=[get_weather]) as agent:
+        answer, events = await run(agent, "weather?", stream)
+    assert answer == "Sunny in Lima." and WEATHER == ["Lima"]
+    assert all("tools" in r.body_dict for r in fake_openai.requests)  # still native: nothing refused
+    if stream:
+        assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Checking. Sunny in Lima."

@@ -18,9 +18,13 @@ async def test_a_database_from_before_gets_both_tables(db: Db) -> None:
     async with engine.begin() as conn:  # make it a database written by the version before these tables
         for table in OURS:
             await conn.execute(text(f"DROP TABLE {table}"))
-        await conn.execute(text("DELETE FROM agentcore_schema WHERE name IN ('capabilities', 'response_cache')"))
+        await conn.execute(
+            text("DELETE FROM agentcore_schema WHERE name IN ('capabilities', 'response_cache')")
+        )
     await dispose_engines()
-    assert {r[0] for r in db.query("SELECT name FROM agentcore_schema")}.isdisjoint({"capabilities", "response_cache"})
+    assert {r[0] for r in db.query("SELECT name FROM agentcore_schema")}.isdisjoint(
+        {"capabilities", "response_cache"}
+    )
 
     assert await native_tools(db.url, "ollama", None, "qwen3") is None
     await remember_native_tools(db.url, "ollama", None, "qwen3", False, "does not support tools")

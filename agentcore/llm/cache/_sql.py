@@ -53,12 +53,11 @@ class SQLBackend:
     def __init__(self, url: str, name: str) -> None:
         self.url = url
         self.name = name
-        self._engine: AsyncEngine | None = None
 
     async def _db(self) -> AsyncEngine:
-        if self._engine is None:
-            self._engine = await open_database(self.url)
-        return self._engine
+        # Not kept: engines belong to one event loop (``run_sync`` uses a new loop per call), and
+        # ``open_database`` already keeps one per URL and loop.
+        return await open_database(self.url)
 
     async def get(self, key: str, now: float) -> str | None:
         """The live value of ``key``."""

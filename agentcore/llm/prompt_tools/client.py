@@ -17,7 +17,7 @@ import structlog
 
 from agentcore.llm.events import StreamEvent, TextDelta, ToolCallDelta, ToolCallStarted, TurnComplete
 from agentcore.llm.prompt_tools._format import rewrite_history, system_with_tools
-from agentcore.llm.prompt_tools._parser import Piece, ToolCallParser, parse_all
+from agentcore.llm.prompt_tools._parser import OPEN, Piece, ToolCallParser, parse_all
 from agentcore.llm.provider import ProviderClient
 from agentcore.llm.request import LLMRequest
 from agentcore.llm.wrapper import ClientWrapper
@@ -126,12 +126,14 @@ class PromptToolsClient(ClientWrapper):
 
     async def _round_trip(self, request: LLMRequest) -> AsyncIterator[StreamEvent | TurnComplete]:
         if await self._use_prompt():
-            async for event in self._prompted(request):
+            async for event in self._parsed(_prompt_request(request)):
                 yield event
             return
         started = False
         try:
-            async for event in self.inner.round_trip(request):
+            # Native tools, but the text is still read for markup: a server whose chat template
+            # ignores tools leaves a Qwen/Hermes model writing its calls as text.
+            async for event in self._parsed(request):
                 started = True
                 yield event
             return
@@ -141,7 +143,7 @@ class PromptToolsClient(ClientWrapper):
                 raise
             detail = str(exc)[:300]
         await self._switch(detail)
-        async for event in self._prompted(request):  # the same turn, at once
+        async for event in self._parsed(_prompt_request(request)):  # the same turn, at once
             yield event
 
     def _unsupported(self, exc: BaseException) -> str | None:
@@ -161,14 +163,8 @@ class PromptToolsClient(ClientWrapper):
             )
             await self._store.save(self.provider, self.config.base_url, self.model, detail)
 
-    async def _prompted(self, request: LLMRequest) -> AsyncIterator[StreamEvent | TurnComplete]:
-        sent = LLMRequest(
-            rewrite_history(request.messages),
-            system_with_tools(request.system, request.tools),
-            (),
-            request.stream,
-            request.purpose,
-        )
+    async def _parsed(self, sent: LLMRequest) -> AsyncIterator[StreamEvent | TurnComplete]:
+        """The inner answer to ``sent`` with its ``<tool_call>`` blocks read as tool calls."""
         prefix = "ptc_" + secrets.token_hex(4)
         parser = ToolCallParser(prefix)
         async for event in self.inner.round_trip(sent):
@@ -176,19 +172,33 @@ class PromptToolsClient(ClientWrapper):
                 for out in _events(parser.feed(event.text), prefix):
                     yield out
             elif isinstance(event, TurnComplete):
-                if request.stream:
+                if sent.stream:
                     for out in _events(parser.finish(), prefix):
                         yield out
                     text, calls = parser.text, parser.calls
-                else:
+                elif OPEN in event.message.text:
                     text, calls = parse_all(event.message.text, prefix)
+                else:
+                    text, calls = event.message.text, []
+                if not calls and text == event.message.text:
+                    yield event  # nothing was markup: the message as the provider built it
+                    continue
                 native = event.message.tool_calls  # a server that answers natively after all
-                all_calls = (*native, *calls)
-                message = InternalMessage.assistant(text.strip() or None, all_calls)
-                finish = "tool_calls" if calls else event.finish_reason
-                yield TurnComplete(message, event.usage, finish)
+                message = InternalMessage.assistant(text.strip() or None, (*native, *calls))
+                yield TurnComplete(message, event.usage, "tool_calls" if calls else event.finish_reason)
             else:
                 yield event
+
+
+def _prompt_request(request: LLMRequest) -> LLMRequest:
+    """``request`` for a prompt-mode target: tools in the system prompt, history in markup."""
+    return LLMRequest(
+        rewrite_history(request.messages),
+        system_with_tools(request.system, request.tools),
+        (),
+        request.stream,
+        request.purpose,
+    )
 
 
 def _events(piece: Piece, prefix: str) -> list[StreamEvent]:
