@@ -252,3 +252,27 @@ async def test_auto_reads_calls_written_as_text_by_a_template_that_ignores_tools
     assert all("tools" in r.body_dict for r in fake_openai.requests)  # still native: nothing refused
     if stream:
         assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Checking. Sunny in Lima."
+
+
+async def test_concurrent_first_runs_switch_together_and_warn_once(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    import asyncio
+
+    def model(rec: RecordedRequest) -> Reply | str:
+        if rec.body_dict.get("tools"):
+            return ErrorReply(500, message="tools param requires --jinja flag")
+        last = rec.body_dict["messages"][-1]["content"]
+        return "Sunny." if "<tool_response>" in last else call("get_weather", city=last)
+
+    fake_openai.set_default(model)
+    with capture_logs() as logs:
+        async with Agent(config(fake_openai, tmp_path), tools=[get_weather]) as agent:
+            results = await asyncio.gather(
+                *(agent.run(city, session=city) for city in ("Rome", "Oslo", "Bern"))
+            )
+    assert [r.text for r in results] == ["Sunny."] * 3 and sorted(WEATHER) == ["Bern", "Oslo", "Rome"]
+    assert len([e for e in logs if e["event"] == "llm.prompt_tool_calling"]) == 1
+    refused = [r for r in fake_openai.requests if r.body_dict.get("tools")]
+    assert 1 <= len(refused) <= 3  # at most the runs that were already in flight
+    assert len(fake_openai.requests) == len(refused) + 6

@@ -216,3 +216,34 @@ async def test_clear_drops_entries(setup: Setup, fake_openai: FakeOpenAI, tmp_pa
         assert await cache.clear() == 2
         await agent.run("one", session="c")
     assert len(fake_openai.requests) == 3
+
+
+async def test_concurrent_identical_requests_all_answer_and_store_one_entry(
+    setup: Setup, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    import asyncio
+
+    fake_openai.set_default("same")
+    async with Agent(setup.config(fake_openai, tmp_path)) as agent:
+        results = await asyncio.gather(*(agent.run("q", session=f"s{i}") for i in range(4)))
+        assert agent.response_cache is not None
+        stats = await agent.response_cache.stats()
+        again = await agent.run("q", session="later")
+    assert [r.text for r in results] == ["same"] * 4 and again.text == "same"
+    assert 1 <= len(fake_openai.requests) <= 4 and stats.entries == 1
+
+
+async def test_an_unreachable_backend_warns_and_the_model_answers(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    from structlog.testing import capture_logs
+
+    fake_openai.set_default("live")
+    for db in make_db("sqlite", tmp_path):
+        setup = Setup("redis", db, {"backend": "redis", "url": "redis://127.0.0.1:1/0"})
+        with capture_logs() as logs:
+            async with Agent(setup.config(fake_openai, tmp_path)) as agent:
+                assert (await agent.run("q", session="a")).text == "live"
+                assert (await agent.run("q", session="b")).text == "live"
+        warnings = [e for e in logs if e["event"] == "llm.cache_unavailable"]
+        assert len(warnings) == 1 and warnings[0]["backend"] == "redis"
