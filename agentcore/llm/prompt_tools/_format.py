@@ -15,6 +15,7 @@ from agentcore.messages import InternalMessage, Part, TextPart
 from agentcore.tools.base import ToolSpec
 
 _KEY = "prompt_tools.rewrite"
+_RESULTS = "prompt_tools.results"
 
 _TOOLS_PROMPT = """# Tools
 
@@ -85,6 +86,19 @@ def _response_block(msg: InternalMessage) -> str:
 
 
 def _results(run: list[InternalMessage]) -> InternalMessage:
+    # Kept on the run's first message, so the same user turn (and its rendered JSON) is reused
+    # on every later request of the conversation.
+    cached = run[0].cache.get(_RESULTS)
+    if cached is not None:
+        members, message = cached
+        if len(members) == len(run) and all(a is b for a, b in zip(members, run, strict=True)):
+            return message
+    message = _results_message(run)
+    run[0].cache[_RESULTS] = (tuple(run), message)
+    return message
+
+
+def _results_message(run: list[InternalMessage]) -> InternalMessage:
     text = "\n".join(_response_block(m) for m in run)
     images = tuple(img for m in run for img in m.images)
     if images:
