@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, select, update
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from agentcore.llm.cache.backends import CacheStats, EntryMeta, add_stats
+from agentcore.llm.cache.backends import CacheStats, EntryMeta, ModelStats
 from agentcore.storage.db import open_database, register_schema
 
 if TYPE_CHECKING:
@@ -97,15 +97,30 @@ class SQLBackend:
                 )
 
     async def stats(self, now: float) -> CacheStats:
-        """Live entries and their hits."""
+        """Live entries and their hits, summed per model by the database."""
         engine = await self._db()
-        query = select(_c.provider, _c.model, _c.prompt_tokens, _c.completion_tokens, _c.hits).where(
-            _c.expires_at > now
+        query = (
+            select(
+                _c.provider,
+                _c.model,
+                func.count(),
+                func.sum(_c.hits),
+                func.sum(_c.hits * _c.prompt_tokens),
+                func.sum(_c.hits * _c.completion_tokens),
+            )
+            .where(_c.expires_at > now)
+            .group_by(_c.provider, _c.model)
+            .order_by(_c.provider, _c.model)
         )
         stats = CacheStats(self.name)
         async with engine.connect() as conn:
             for row in await conn.execute(query):
-                add_stats(stats, EntryMeta(row[0], row[1], row[2], row[3]), row[4])
+                model = ModelStats(
+                    row[0], row[1], int(row[2]), int(row[3] or 0), int(row[4] or 0), int(row[5] or 0)
+                )
+                stats.models.append(model)
+                stats.entries += model.entries
+                stats.hits += model.hits
         return stats
 
     async def clear(self, before: float | None) -> int:
