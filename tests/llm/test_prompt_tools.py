@@ -276,3 +276,21 @@ async def test_concurrent_first_runs_switch_together_and_warn_once(
     refused = [r for r in fake_openai.requests if r.body_dict.get("tools")]
     assert 1 <= len(refused) <= 3  # at most the runs that were already in flight
     assert len(fake_openai.requests) == len(refused) + 6
+
+
+async def test_a_profile_target_sets_its_own_tool_calling(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    from agentcore.config.loader import load_config_from_dict
+
+    target = {"provider": "openai", "model": "qwen", "apiKey": "sk-test-0123456789abcdef",
+              "baseURL": fake_openai.url + "/v1", "toolCalling": "prompt"}  # fmt: skip
+    data: dict[str, Any] = {
+        "llm": {**target, "toolCalling": "native", "maxRetries": 0},
+        "models": {"local": target},
+        "profiles": {"local": {"targets": ["local"]}},
+        "localTools": [],
+        "storage": {"url": f"sqlite:///{tmp_path / 'agentcore.db'}"},
+    }
+    server = LlamaWithoutJinja(fake_openai, [call("get_weather", city="Kyiv"), "Sunny."])
+    async with Agent(load_config_from_dict(data, base_dir=tmp_path), tools=[get_weather]) as agent:
+        assert (await agent.run("weather?", profile="local")).text == "Sunny."
+    assert server.refused == 0 and WEATHER == ["Kyiv"]
