@@ -71,6 +71,7 @@ def run(
     cont: Annotated[
         bool, typer.Option("--continue", help="continue the last `agentcore run` session")
     ] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
 ) -> None:
     """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""
     from agentcore.cli._common import fail, overrides, read_prompt, split_model
@@ -82,7 +83,7 @@ def run(
     model, target = split_model(model)
     code = run_once(
         config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont,
-        choice=(profile, target),
+        choice=(profile, target), cache=not no_cache,
     )  # fmt: skip
     if code:
         raise typer.Exit(code)
@@ -128,6 +129,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("sessions", "agentcore.cli.sessions_cmd:sessions_app"),
     ("providers", "agentcore.cli.providers_cmd:providers_app"),
     ("keys", "agentcore.cli.keys_cmd:keys_app"),
+    ("cache", "agentcore.cli.cache_cmd:cache_app"),
 )
 TOP_LEVEL_MODULES = (
     "agentcore.cli.usage_cmd",
