@@ -131,6 +131,7 @@ TOP_LEVEL_MODULES = (
     "agentcore.cli.usage_cmd",
     "agentcore.cli.trace_cmd",
     "agentcore.cli.profiles_cmd",
+    "agentcore.cli.dashboard_cmd",
 )  # modules adding top-level commands to ``app``
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
@@ -67,20 +68,22 @@ class _Dashboard:
         by = request.query_params.get("by") or "model"
         if by not in _queries.GROUP_COLUMNS:
             raise _format.BadRequest(f"cannot group by {by!r}: choose one of {', '.join(_queries.GROUP_COLUMNS)}")
-        engine = await self.engine()
-        figures = await _queries.overview(engine, view.filters)
-        points = await _queries.series(engine, view.filters, view.unit)
-        groups = await _queries.breakdown(engine, view.filters, by)
-        charts = _series_charts(view, points)
-        return self.render(request, "overview.html", view=view, fig=figures, by=by, rows=groups,
-                           charts=charts, page="overview")  # fmt: skip
+        from agentcore.dashboard._usage import usage
+
+        found = await usage(await self.engine(), view, by)
+        charts = _series_charts(view, found.points)
+        return self.render(request, "overview.html", view=view, fig=found.figures, by=by, rows=found.groups,
+                           charts=charts, approx=found.approximate, groups_since=found.groups_since,
+                           page="overview")  # fmt: skip
 
     async def calls(self, request: Request) -> Response:
         view = _format.read_view(request.query_params)
         engine = await self.engine()
         cursor = request.query_params.get("after")
         rows, nxt = await _queries.calls_page(engine, view.filters, cursor)
-        choices = {name: await _queries.distinct_values(engine, view.filters, name)
+        # Suggestions from the last day only: a scan of the whole period would be slow on big logs.
+        recent = datetime.now(UTC) - timedelta(days=1)
+        choices = {name: await _queries.distinct_values(engine, recent, name)
                    for name in ("status", "model", "user", "module")}  # fmt: skip
         return self.render(request, "calls.html", view=view, rows=rows, next=nxt, cursor=cursor,
                            choices=choices, page="calls")  # fmt: skip

@@ -320,12 +320,12 @@ async def calls_page(
     return rows, nxt
 
 
-async def distinct_values(engine: AsyncEngine, flt: Filters, name: str, limit: int = 50) -> list[str]:
-    """The most used values of a filter column in the period (for the filter drop-downs)."""
+async def distinct_values(engine: AsyncEngine, since: datetime, name: str, limit: int = 50) -> list[str]:
+    """The most used values of a filter column since ``since`` (suggestions; any value can be typed)."""
     column = CALLS.c[FILTER_COLUMNS[name]]
     stmt = (
         select(column)
-        .where(*flt.without(name).where(), column.is_not(None))
+        .where(CALLS.c.created_at >= since, column.is_not(None))
         .group_by(column)
         .order_by(func.count().desc())
         .limit(limit)

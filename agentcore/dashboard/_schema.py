@@ -25,7 +25,6 @@ INDEXES: tuple[tuple[str, str, str], ...] = (
     ("ix_dash_calls_model_time", "llm_call_logs", "model, created_at"),
     ("ix_dash_calls_status_time", "llm_call_logs", "status, created_at"),
     ("ix_dash_calls_time_id", "llm_call_logs", "created_at, id"),
-    ("ix_dash_calls_latency", "llm_call_logs", "latency_ms"),
     ("ix_dash_spans_kind_time", "trace_spans", "kind, created_at"),
 )
 

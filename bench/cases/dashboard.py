@@ -53,16 +53,26 @@ def make_rows(n: int, *, days: int = 30, seed: int = 7) -> list[tuple[Any, ...]]
             "error" if error else "success", "rate_limit" if error else None,
             "429 too many" if error else None, 1, 0, now - timedelta(seconds=rnd.uniform(0, span)),
         ))  # fmt: skip
+    out.sort(key=lambda r: r[-1])  # the writer appends in time order
     return out
 
 
 def fill_sqlite(path: Path, rows: list[tuple[Any, ...]]) -> None:
     with sqlite3.connect(path) as conn:
+        # Bulk load: drop the indexes, insert, then rebuild them (one sort each, not 1M inserts each).
+        indexes = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'llm_call_logs' AND sql IS NOT NULL"
+        ).fetchall()
+        for (sql,) in indexes:
+            conn.execute(f"DROP INDEX {sql.split(' ON ')[0].split()[-1]}")
+        conn.execute("PRAGMA cache_size = -400000")
         marks = ", ".join("?" * len(COLUMNS))
         conn.executemany(
             f"INSERT INTO llm_call_logs ({', '.join(COLUMNS)}) VALUES ({marks})",
             [(*r[:-1], r[-1].strftime("%Y-%m-%d %H:%M:%S.%f")) for r in rows],
         )
+        for (sql,) in indexes:
+            conn.execute(sql)
         conn.execute("ANALYZE")
 
 

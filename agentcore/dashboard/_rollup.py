@@ -1,0 +1,191 @@
+"""Hourly pre-aggregates of the call log, so long periods render fast on millions of rows.
+
+``dash_usage_hourly`` holds, per hour and per dimension value (everything, one model, one module,
+one user, one status), the same sums the overview shows plus latency histograms. It is a cache:
+built from ``llm_call_logs`` on demand, up to hours that ended ``SETTLE`` ago (the writer stores a
+row when its call ends, so a recent hour may still grow); the rest of a period is read from the raw
+rows. Its layout follows ``_queries.TOKEN_COLUMNS``: when that list changes the table is rebuilt.
+Percentiles read from it are approximate (histogram buckets ~12% wide) and shown as such.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from agentcore.dashboard._queries import TOKEN_COLUMNS
+from agentcore.tracing.calllog import CALLS
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+TABLE = "dash_usage_hourly"
+STATE = "dash_rollup_state"
+SETTLE = timedelta(hours=2)
+# Dimension -> call-log column. "all" has the value "".
+DIMS: dict[str, str] = {"model": "model", "module": "module", "user": "user_id", "status": "status"}
+# Latency histogram upper bounds (ms): 1 ms .. ~50 min, x1.25 per bucket.
+BOUNDS: tuple[float, ...] = tuple(round(1.25**i, 3) for i in range(0, 70))
+NONE = "(none)"
+SUMS = ("requests", "errors", *(n for n, _ in TOKEN_COLUMNS), "cost_priced", "unpriced", "not_reported",
+        "latency_sum", "ttft_count")  # fmt: skip
+LAYOUT = hashlib.sha256(json.dumps([SUMS, BOUNDS, sorted(DIMS)]).encode()).hexdigest()[:16]
+
+
+def hour_of(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H")
+
+
+def _bucket(value: float) -> int:
+    return min(bisect.bisect_left(BOUNDS, value), len(BOUNDS) - 1)
+
+
+def hist_add(hist: dict[int, int], value: float | None) -> None:
+    if value is not None:
+        b = _bucket(value)
+        hist[b] = hist.get(b, 0) + 1
+
+
+def hist_percentile(hist: dict[int, int], q: float) -> float | None:
+    """Nearest-rank percentile from a histogram: the geometric middle of the bucket it falls in."""
+    n = sum(hist.values())
+    if not n:
+        return None
+    rank = max(1, math.ceil(n * q / 100))
+    seen = 0
+    for b in sorted(hist):
+        seen += hist[b]
+        if seen >= rank:
+            low = BOUNDS[b - 1] if b else 0.0
+            return round(math.sqrt(max(low, 0.5) * BOUNDS[b]), 1)
+    return None
+
+
+def _ddl(pg: bool) -> list[str]:
+    real = "DOUBLE PRECISION" if pg else "REAL"
+    sums = ", ".join(f"{s} {real if s in ('cost_priced', 'latency_sum') else 'BIGINT'} NOT NULL DEFAULT 0" for s in SUMS)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {STATE} (name VARCHAR(32) PRIMARY KEY, layout VARCHAR(32), upto VARCHAR(13))",
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (hour VARCHAR(13) NOT NULL, dim VARCHAR(16) NOT NULL, "
+        f"value VARCHAR(200) NOT NULL, provider VARCHAR(50) NOT NULL, {sums}, lat_hist TEXT, ttft_hist TEXT, "
+        "PRIMARY KEY (dim, value, provider, hour))",
+    ]
+
+
+class _Acc:
+    __slots__ = ("sums", "lat", "ttft")
+
+    def __init__(self) -> None:
+        self.sums: dict[str, float] = dict.fromkeys(SUMS, 0)
+        self.lat: dict[int, int] = {}
+        self.ttft: dict[int, int] = {}
+
+
+def _add(acc: _Acc, row: Any) -> None:
+    s = acc.sums
+    s["requests"] += 1
+    s["errors"] += row.status == "error"
+    for name, _ in TOKEN_COLUMNS:
+        s[name] += getattr(row, name) or 0
+    if row.cost_usd is None:
+        s["unpriced"] += row.status == "success"  # as _queries.UNPRICED
+    else:
+        s["cost_priced"] += row.cost_usd
+    if getattr(row, "usage_reported", True) is False or getattr(row, "usage_reported", 1) == 0:
+        s["not_reported"] += 1
+    s["latency_sum"] += row.latency_ms or 0.0
+    if row.time_to_first_token_ms is not None:
+        s["ttft_count"] += 1
+    hist_add(acc.lat, row.latency_ms)
+    hist_add(acc.ttft, row.time_to_first_token_ms)
+
+
+def _keys(row: Any) -> list[tuple[str, str, str]]:
+    out = [("all", "", "")]
+    for dim, column in DIMS.items():
+        value = getattr(row, column)
+        out.append((dim, NONE if value is None else str(value), row.provider if dim == "model" else ""))
+    return out
+
+
+async def refresh(engine: AsyncEngine, now: datetime | None = None) -> str | None:
+    """Roll up every settled hour not rolled up yet; the first hour *not* covered (None: nothing yet)."""
+    from sqlalchemy import select
+
+    pg = engine.dialect.name == "postgresql"
+    settled = hour_of((now or datetime.now(UTC)) - SETTLE)
+    async with engine.begin() as conn:
+        for ddl in _ddl(pg):
+            await conn.execute(text(ddl))
+        if pg:  # one worker rolls up at a time; the others wait and find it done
+            await conn.execute(text("SELECT pg_advisory_xact_lock(872315)"))
+        state = (await conn.execute(text(f"SELECT layout, upto FROM {STATE} WHERE name = 'calls'"))).first()
+        upto: str | None = None
+        if state is not None and state[0] == LAYOUT:
+            upto = state[1]
+        elif state is not None:
+            await conn.execute(text(f"DELETE FROM {TABLE}"))
+        if upto is not None and upto >= settled:
+            return upto
+        cols = ["provider", "status", "cost_usd", "latency_ms", "time_to_first_token_ms", *DIMS.values(),
+                *(n for n, _ in TOKEN_COLUMNS), *(["usage_reported"] if "usage_reported" in CALLS.c else [])]  # fmt: skip
+        where = [CALLS.c.created_at < _hour_start(settled)]
+        if upto is not None:
+            where.append(CALLS.c.created_at >= _hour_start(upto))
+        stmt = select(CALLS.c.created_at, *(CALLS.c[c] for c in dict.fromkeys(cols))).where(*where)
+        accs: dict[tuple[str, str, str, str], _Acc] = {}
+        result = await conn.stream(stmt.execution_options(yield_per=5000))
+        async for row in result:
+            created = row.created_at if isinstance(row.created_at, datetime) else datetime.fromisoformat(row.created_at)
+            hour = created.strftime("%Y-%m-%d %H")
+            for dim, value, provider in _keys(row):
+                key = (hour, dim, value, provider)
+                acc = accs.get(key)
+                if acc is None:
+                    acc = accs[key] = _Acc()
+                _add(acc, row)
+        await _store(conn, accs)
+        await conn.execute(text(f"DELETE FROM {STATE} WHERE name = 'calls'"))
+        await conn.execute(
+            text(f"INSERT INTO {STATE} (name, layout, upto) VALUES ('calls', :l, :u)"), {"l": LAYOUT, "u": settled}
+        )
+    return settled
+
+
+def _hour_start(hour: str) -> datetime:
+    return datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
+
+
+async def _store(conn: AsyncConnection, accs: dict[tuple[str, str, str, str], _Acc]) -> None:
+    if not accs:
+        return
+    names = ["hour", "dim", "value", "provider", *SUMS, "lat_hist", "ttft_hist"]
+    sql = text(f"INSERT INTO {TABLE} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})")
+    rows: list[dict[str, Any]] = []
+    for (hour, dim, value, provider), acc in accs.items():
+        rows.append({"hour": hour, "dim": dim, "value": value[:200], "provider": provider, **acc.sums,
+                     "lat_hist": json.dumps(acc.lat), "ttft_hist": json.dumps(acc.ttft)})  # fmt: skip
+    for i in range(0, len(rows), 2000):
+        await conn.execute(sql, rows[i : i + 2000])
+
+
+async def read(
+    engine: AsyncEngine, dim: str, value: str, provider: str | None, first: str, last: str, by_provider: bool = False
+) -> list[Any]:
+    """Rollup rows of one dimension value (or every value, ``value="*"``) for hours in [first, last)."""
+    where = "dim = :dim AND hour >= :first AND hour < :last"
+    params: dict[str, Any] = {"dim": dim, "first": first, "last": last}
+    if value != "*":
+        where += " AND value = :value"
+        params["value"] = value
+    if provider is not None:
+        where += " AND provider = :provider"
+        params["provider"] = provider
+    async with engine.connect() as conn:
+        return list((await conn.execute(text(f"SELECT * FROM {TABLE} WHERE {where}"), params)).all())
