@@ -187,7 +187,7 @@ def _series_charts(view: _format.View, points: list[dict[str, Any]]) -> list[Any
         _charts.bars(keys, [("ok", "s-ok", ok), ("errors", "s-err", col("errors"))], "Requests"),
         _charts.bars(keys, [("prompt", "s-in", col("prompt_tokens")), ("completion", "s-out", col("completion_tokens"))],
                      "Tokens", lambda v: f"{v:,.0f}"),  # fmt: skip
-        _charts.bars(keys, [("priced cost", "s-cost", col("cost_usd_priced"))], "Cost (priced calls)", lambda v: f"${v:,.2f}"),
+        _charts.bars(keys, [("priced cost", "s-cost", col("cost_usd_priced"))], "Cost (priced calls)", _format.usd),
         _charts.bars(keys, [("avg latency", "s-lat", col("avg_latency_ms"))], "Average latency", lambda v: f"{v:,.0f} ms"),
     ]
 
