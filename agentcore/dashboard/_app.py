@@ -28,11 +28,12 @@ def _env() -> Environment:
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    env.globals.update(
-        cost_text=_format.cost_text, call_cost=_format.call_cost, num=_format.num, ms=_format.ms,
-        when=_format.when, usd=_format.usd, tokens=_queries.TOKEN_COLUMNS, groups=list(_queries.GROUP_COLUMNS),
-        periods=_format.PERIOD_LABELS,
-    )  # fmt: skip
+    helpers: dict[str, Any] = {
+        "cost_text": _format.cost_text, "call_cost": _format.call_cost, "num": _format.num, "ms": _format.ms,
+        "when": _format.when, "usd": _format.usd, "tokens": _queries.TOKEN_COLUMNS,
+        "groups": list(_queries.GROUP_COLUMNS), "periods": _format.PERIOD_LABELS,
+    }  # fmt: skip
+    env.globals.update(helpers)
     return env
 
 
@@ -45,7 +46,7 @@ class _Dashboard:
         self.env = _env()
 
     async def engine(self) -> AsyncEngine:
-        import agentcore.context.store  # noqa: F401  (registers the sessions schema)
+        import agentcore.context.store  # noqa: F401  # pyright: ignore[reportUnusedImport]  (sessions schema)
         from agentcore.dashboard import _schema
         from agentcore.storage.db import open_database
         from agentcore.tracing import calllog
@@ -67,7 +68,9 @@ class _Dashboard:
         view = _format.read_view(request.query_params)
         by = request.query_params.get("by") or "model"
         if by not in _queries.GROUP_COLUMNS:
-            raise _format.BadRequest(f"cannot group by {by!r}: choose one of {', '.join(_queries.GROUP_COLUMNS)}")
+            raise _format.BadRequest(
+                f"cannot group by {by!r}: choose one of {', '.join(_queries.GROUP_COLUMNS)}"
+            )
         from agentcore.dashboard._usage import usage
 
         found = await usage(await self.engine(), view, by)
@@ -111,7 +114,9 @@ class _Dashboard:
         if not spans and not calls:
             return self.render(request, "message.html", status=404, page="traces",
                                message=f"no trace {trace_id} in this database")  # fmt: skip
-        return self.render(request, "trace.html", trace_id=trace_id, tree=_trace.build(spans, calls), page="traces")
+        return self.render(
+            request, "trace.html", trace_id=trace_id, tree=_trace.build(spans, calls), page="traces"
+        )
 
     async def sessions(self, request: Request) -> Response:
         engine = await self.engine()
@@ -185,10 +190,21 @@ def _series_charts(view: _format.View, points: list[dict[str, Any]]) -> list[Any
     ok = [r - e for r, e in zip(col("requests"), col("errors"), strict=True)]
     return [
         _charts.bars(keys, [("ok", "s-ok", ok), ("errors", "s-err", col("errors"))], "Requests"),
-        _charts.bars(keys, [("prompt", "s-in", col("prompt_tokens")), ("completion", "s-out", col("completion_tokens"))],
-                     "Tokens", lambda v: f"{v:,.0f}"),  # fmt: skip
-        _charts.bars(keys, [("priced cost", "s-cost", col("cost_usd_priced"))], "Cost (priced calls)", _format.usd),
-        _charts.bars(keys, [("avg latency", "s-lat", col("avg_latency_ms"))], "Average latency", lambda v: f"{v:,.0f} ms"),
+        _charts.bars(
+            keys,
+            [("prompt", "s-in", col("prompt_tokens")), ("completion", "s-out", col("completion_tokens"))],
+            "Tokens",
+            lambda v: f"{v:,.0f}",
+        ),
+        _charts.bars(
+            keys, [("priced cost", "s-cost", col("cost_usd_priced"))], "Cost (priced calls)", _format.usd
+        ),
+        _charts.bars(
+            keys,
+            [("avg latency", "s-lat", col("avg_latency_ms"))],
+            "Average latency",
+            lambda v: f"{v:,.0f} ms",
+        ),
     ]
 
 
@@ -204,10 +220,9 @@ class _LoginRequired:
         if scope["type"] != "http" or key is None:
             await self.app(scope, receive, send)
             return
-        from starlette.routing import get_route_path
-
         request = Request(scope, receive)
-        path = get_route_path(scope)
+        root, path = scope.get("root_path", ""), scope["path"]
+        path = path[len(root) :] if root and path.startswith(root) else path
         public = path in ("/login", "/static/dash.css")
         if public or _auth.session_valid(key, request.cookies.get(_auth.COOKIE)):
             await self.app(scope, receive, send)

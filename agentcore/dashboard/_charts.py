@@ -39,7 +39,9 @@ def bars(
     for frac in (0.0, 0.5, 1.0):
         y = TOP + plot_h * (1 - frac)
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{W - 8}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="axis" x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(top * frac))}</text>')
+        parts.append(
+            f'<text class="axis" x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(top * frac) if frac else "0")}</text>'
+        )
     for i, label in enumerate(labels):
         base = 0.0
         for name, css, values in series:
@@ -58,7 +60,9 @@ def bars(
     for i in ticks:
         x = LEFT + i * bw + bw / 2
         anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"
-        parts.append(f'<text class="axis" x="{x:.1f}" y="{H - 6}" text-anchor="{anchor}">{escape(labels[i])}</text>')
+        parts.append(
+            f'<text class="axis" x="{x:.1f}" y="{H - 6}" text-anchor="{anchor}">{escape(labels[i])}</text>'
+        )
     parts.append("</svg>")
     legend = "".join(f'<span class="key {css}">{escape(name)}</span>' for name, css, _ in series)
-    return Markup(f'<figure><figcaption>{escape(title)} {legend}</figcaption>{"".join(parts)}</figure>')
+    return Markup(f"<figure><figcaption>{escape(title)} {legend}</figcaption>{''.join(parts)}</figure>")

@@ -39,7 +39,9 @@ def _parse_time(text: str, name: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise BadRequest(f"cannot read {name}={text!r}: use a date like 2026-01-31 or 2026-01-31T14:00") from None
+        raise BadRequest(
+            f"cannot read {name}={text!r}: use a date like 2026-01-31 or 2026-01-31T14:00"
+        ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

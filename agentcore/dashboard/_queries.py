@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, case, false, func, literal_column, or_, select
 
 from agentcore.tracing.calllog import CALLS, SPANS
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement
+    from sqlalchemy import ColumnElement, Table
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 # ---- column lists (the one place to extend at a schema change) ----------------------------------
@@ -145,6 +145,11 @@ class Filters:
         return replace(self, equal={k: v for k, v in self.equal.items() if k != name})
 
 
+def _table(model: Any) -> Table:
+    # SQLModel sets __table__ at class creation; its stubs do not declare it.
+    return cast("Table", getattr(model, "__table__"))  # noqa: B009
+
+
 def _is_pg(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -223,11 +228,7 @@ async def overview(engine: AsyncEngine, flt: Filters) -> dict[str, Any]:
         row = (await conn.execute(select(*_aggregates()).where(*where))).one()
         out = _figures(row)
         ttft_count = int(
-            (
-                await conn.execute(
-                    select(func.count(CALLS.c.time_to_first_token_ms)).where(*where)
-                )
-            ).scalar()
+            (await conn.execute(select(func.count(CALLS.c.time_to_first_token_ms)).where(*where))).scalar()
             or 0
         )
         n = out["requests"]
@@ -294,9 +295,7 @@ def _cursor_where(cursor: str | None) -> list[ColumnElement[bool]]:
         return []
     stamp, _, call_id = cursor.partition("~")
     when = _time(datetime.fromisoformat(stamp))
-    return [
-        or_(CALLS.c.created_at < when, and_(CALLS.c.created_at == when, CALLS.c.id < call_id))
-    ]
+    return [or_(CALLS.c.created_at < when, and_(CALLS.c.created_at == when, CALLS.c.id < call_id))]
 
 
 async def calls_page(
@@ -346,12 +345,7 @@ async def recent_traces(
         stamp, _, span_id = cursor.partition("~")
         when = _time(datetime.fromisoformat(stamp))
         where.append(or_(SPANS.c.created_at < when, and_(SPANS.c.created_at == when, SPANS.c.id < span_id)))
-    stmt = (
-        select(SPANS)
-        .where(*where)
-        .order_by(SPANS.c.created_at.desc(), SPANS.c.id.desc())
-        .limit(size + 1)
-    )
+    stmt = select(SPANS).where(*where).order_by(SPANS.c.created_at.desc(), SPANS.c.id.desc()).limit(size + 1)
     async with engine.connect() as conn:
         rows = [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
     for r in rows:
@@ -365,11 +359,12 @@ async def recent_traces(
 async def trace_rows(engine: AsyncEngine, trace_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The spans (runs, tools) and the LLM call rows of one trace."""
     async with engine.connect() as conn:
-        spans = [dict(r._mapping) for r in await conn.execute(select(SPANS).where(SPANS.c.trace_id == trace_id))]
+        spans = [
+            dict(r._mapping) for r in await conn.execute(select(SPANS).where(SPANS.c.trace_id == trace_id))
+        ]
         cols = [CALLS.c[c] for c in TRACE_CALL_COLUMNS]
         calls = [
-            dict(r._mapping)
-            for r in await conn.execute(select(*cols).where(CALLS.c.trace_id == trace_id))
+            dict(r._mapping) for r in await conn.execute(select(*cols).where(CALLS.c.trace_id == trace_id))
         ]
     for r in (*spans, *calls):
         r["created_at"] = _time(r["created_at"])
@@ -390,7 +385,7 @@ async def sessions_page(
     """Sessions, most recently used first (keyset on updated_at, id)."""
     from agentcore.context.store import SessionRow
 
-    s = SessionRow.__table__  # pyright: ignore[reportAttributeAccessIssue, reportUnknownVariableType, reportUnknownMemberType]
+    s = _table(SessionRow)
     where: list[Any] = []
     if cursor:
         stamp, _, sid = cursor.partition("~")
@@ -414,8 +409,7 @@ async def session_messages(
     """A session (by name), a page of its stored messages in order, and the next page's seq."""
     from agentcore.context.store import MessageRow, SessionRow
 
-    s = SessionRow.__table__  # pyright: ignore[reportAttributeAccessIssue, reportUnknownVariableType, reportUnknownMemberType]
-    m = MessageRow.__table__  # pyright: ignore[reportAttributeAccessIssue, reportUnknownVariableType, reportUnknownMemberType]
+    s, m = _table(SessionRow), _table(MessageRow)
     async with engine.connect() as conn:
         found = (await conn.execute(select(s).where(s.c.name == name))).first()
         if found is None:

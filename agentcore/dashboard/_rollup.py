@@ -69,7 +69,9 @@ def hist_percentile(hist: dict[int, int], q: float) -> float | None:
 
 def _ddl(pg: bool) -> list[str]:
     real = "DOUBLE PRECISION" if pg else "REAL"
-    sums = ", ".join(f"{s} {real if s in ('cost_priced', 'latency_sum') else 'BIGINT'} NOT NULL DEFAULT 0" for s in SUMS)
+    sums = ", ".join(
+        f"{s} {real if s in ('cost_priced', 'latency_sum') else 'BIGINT'} NOT NULL DEFAULT 0" for s in SUMS
+    )
     return [
         f"CREATE TABLE IF NOT EXISTS {STATE} (name VARCHAR(32) PRIMARY KEY, layout VARCHAR(32), upto VARCHAR(13))",
         f"CREATE TABLE IF NOT EXISTS {TABLE} (hour VARCHAR(13) NOT NULL, dim VARCHAR(16) NOT NULL, "
@@ -79,7 +81,7 @@ def _ddl(pg: bool) -> list[str]:
 
 
 class _Acc:
-    __slots__ = ("sums", "lat", "ttft")
+    __slots__ = ("lat", "sums", "ttft")
 
     def __init__(self) -> None:
         self.sums: dict[str, float] = dict.fromkeys(SUMS, 0)
@@ -142,7 +144,11 @@ async def refresh(engine: AsyncEngine, now: datetime | None = None) -> str | Non
         accs: dict[tuple[str, str, str, str], _Acc] = {}
         result = await conn.stream(stmt.execution_options(yield_per=5000))
         async for row in result:
-            created = row.created_at if isinstance(row.created_at, datetime) else datetime.fromisoformat(row.created_at)
+            created = (
+                row.created_at
+                if isinstance(row.created_at, datetime)
+                else datetime.fromisoformat(row.created_at)
+            )
             hour = created.strftime("%Y-%m-%d %H")
             for dim, value, provider in _keys(row):
                 key = (hour, dim, value, provider)
@@ -153,7 +159,8 @@ async def refresh(engine: AsyncEngine, now: datetime | None = None) -> str | Non
         await _store(conn, accs)
         await conn.execute(text(f"DELETE FROM {STATE} WHERE name = 'calls'"))
         await conn.execute(
-            text(f"INSERT INTO {STATE} (name, layout, upto) VALUES ('calls', :l, :u)"), {"l": LAYOUT, "u": settled}
+            text(f"INSERT INTO {STATE} (name, layout, upto) VALUES ('calls', :l, :u)"),
+            {"l": LAYOUT, "u": settled},
         )
     return settled
 
@@ -176,7 +183,13 @@ async def _store(conn: AsyncConnection, accs: dict[tuple[str, str, str, str], _A
 
 
 async def read(
-    engine: AsyncEngine, dim: str, value: str, provider: str | None, first: str, last: str, by_provider: bool = False
+    engine: AsyncEngine,
+    dim: str,
+    value: str,
+    provider: str | None,
+    first: str,
+    last: str,
+    by_provider: bool = False,
 ) -> list[Any]:
     """Rollup rows of one dimension value (or every value, ``value="*"``) for hours in [first, last)."""
     where = "dim = :dim AND hour >= :first AND hour < :last"

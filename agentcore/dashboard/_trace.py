@@ -56,7 +56,12 @@ def build(spans: list[dict[str, Any]], calls: list[dict[str, Any]]) -> dict[str,
         if node["kind"] == "llm":
             priced = node.get("cost_usd")
             unpriced = 1 if priced is None and node.get("status") == "success" else 0
-            return (node.get("prompt_tokens") or 0, node.get("completion_tokens") or 0, priced or 0.0, unpriced)
+            return (
+                node.get("prompt_tokens") or 0,
+                node.get("completion_tokens") or 0,
+                priced or 0.0,
+                unpriced,
+            )
         p = c = u = 0
         cost = 0.0
         for child in children.get(node["id"], []):

@@ -102,7 +102,9 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
     upto = await _rollup.refresh(engine, now)
     if upto is None:
         return None
-    first = _rollup.hour_of(start + timedelta(minutes=59, seconds=59, microseconds=999999)) if start else "0000"
+    first = (
+        _rollup.hour_of(start + timedelta(minutes=59, seconds=59, microseconds=999999)) if start else "0000"
+    )
     last = min(_rollup.hour_of(end), upto) if view.end else upto
     if first >= last:
         return None
@@ -127,7 +129,7 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
     points = [{"bucket": k, **_figures(series[k])} for k in sorted(series)]
 
     groups: list[dict[str, Any]] | None = None
-    if by in _rollup.DIMS and (d == "all" or d == by):
+    if by in _rollup.DIMS and (d in ("all", by)):
         accs: dict[tuple[str, str], _rollup._Acc] = {}  # pyright: ignore[reportPrivateUsage]
         for row in await _rollup.read(engine, by, value if d == by else "*", provider, first, last):
             _merge(accs.setdefault((row.value, row.provider), _rollup._Acc()), row)  # pyright: ignore[reportPrivateUsage]

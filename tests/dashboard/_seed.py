@@ -46,7 +46,9 @@ UNPRICED_COLUMNS = ("id", "provider", "model", "module", "user_id", "session_id"
                     "completion_tokens", "total_tokens", "cost_usd", "latency_ms", "created_at")  # fmt: skip
 
 
-def unpriced_rows(n: int, *, user: str = "dave", ago: timedelta = timedelta(minutes=5)) -> list[tuple[Any, ...]]:
+def unpriced_rows(
+    n: int, *, user: str = "dave", ago: timedelta = timedelta(minutes=5)
+) -> list[tuple[Any, ...]]:
     """``n`` successful calls of a model with no known price (cost NULL)."""
     when = datetime.now(UTC) - ago
     return [

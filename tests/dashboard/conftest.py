@@ -1,1 +1,3 @@
-from tests.storage.conftest import Db, _close_engines, db, make_db  # noqa: F401  (fixtures)
+"""The storage tests' database fixtures (SQLite and PostgreSQL), reused here."""
+
+from tests.storage.conftest import _close_engines, db  # noqa: F401  # pyright: ignore[reportUnusedImport]

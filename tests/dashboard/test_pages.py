@@ -55,7 +55,10 @@ async def test_overview_figures_equal_usage_json(seeded: Db) -> None:
         page = (await c.get("/?period=1h&by=user")).text
     await dispose_engines()
     groups = await usage_json(seeded.url, "user")
-    total = {k: sum(g[k] for g in groups) for k in ("requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens")}
+    total = {
+        k: sum(g[k] for g in groups)
+        for k in ("requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens")
+    }
     assert figure(page, "requests") == f"{total['requests']:,}" == "9"
     assert figure(page, "errors") == str(total["errors"]) == "1"
     for name in ("prompt_tokens", "completion_tokens", "cached_tokens"):
@@ -131,9 +134,16 @@ async def test_bad_parameters_are_a_400_not_a_traceback(seeded: Db) -> None:
 
 
 async def test_admin_key_mount_login_cookie_and_logout(seeded: Db) -> None:
-    outer = Starlette(routes=[Mount("/dashboard", create_dashboard_app(seeded.url, admin_key="adm-secret-123"))])
+    outer = Starlette(
+        routes=[Mount("/dashboard", create_dashboard_app(seeded.url, admin_key="adm-secret-123"))]
+    )
     async with client(outer) as c:
-        for path in ("/dashboard/", "/dashboard/calls?period=1h", "/dashboard/traces", "/dashboard/sessions/alice-1"):
+        for path in (
+            "/dashboard/",
+            "/dashboard/calls?period=1h",
+            "/dashboard/traces",
+            "/dashboard/sessions/alice-1",
+        ):
             r = await c.get(path)
             assert r.status_code == 401 and 'name="key"' in r.text
             assert "alice" not in r.text and "billing" not in r.text  # no data without a login
@@ -151,7 +161,9 @@ async def test_admin_key_mount_login_cookie_and_logout(seeded: Db) -> None:
         assert out.status_code == 303
         assert (await c.get("/dashboard/")).status_code == 401
     # A cookie signed for another key is refused.
-    other = Starlette(routes=[Mount("/dashboard", create_dashboard_app(seeded.url, admin_key="another-key-456"))])
+    other = Starlette(
+        routes=[Mount("/dashboard", create_dashboard_app(seeded.url, admin_key="another-key-456"))]
+    )
     async with client(other) as c:
         c.cookies.set("agentcore_dashboard", cookie.split(";")[0].split("=", 1)[1])
         assert (await c.get("/dashboard/")).status_code == 401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx2 as httpx
 
@@ -38,7 +39,9 @@ async def test_a_call_log_from_before_the_dashboard_gets_its_indexes_in_place(db
     assert db.query("SELECT version FROM agentcore_schema WHERE name = 'dashboard'") == []
 
     storage._ready.clear()  # pyright: ignore[reportPrivateUsage]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_dashboard_app(db.url)), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_dashboard_app(db.url)), base_url="http://t"
+    ) as c:
         page = (await c.get("/calls?period=1h&user=erin")).text
     assert len(re.findall(r'<tr class="success"', page)) == 4
     assert {name for name, _, _ in _schema.INDEXES} <= _index_names(db)
@@ -47,7 +50,7 @@ async def test_a_call_log_from_before_the_dashboard_gets_its_indexes_in_place(db
 
 async def test_long_periods_read_the_rollup_with_exact_counts_tokens_and_cost(db: Db) -> None:
     now = datetime.now(UTC)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for day in range(6):  # priced rows over 6 days, plus unpriced ones 3 days ago
         for i in range(5):
             rows.append((f"d{day}r{i}", "openai", "gpt-4o-mini", "m", f"u{i % 2}", None,
@@ -56,7 +59,9 @@ async def test_long_periods_read_the_rollup_with_exact_counts_tokens_and_cost(db
     rows += _seed.unpriced_rows(2, user="u1", ago=timedelta(days=3))
     rows += _seed.unpriced_rows(1, user="u0", ago=timedelta(minutes=10))  # in the raw tail
     await _seed.insert(db.url, rows)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_dashboard_app(db.url)), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_dashboard_app(db.url)), base_url="http://t"
+    ) as c:
         page = (await c.get("/?period=7d&by=user")).text
         u1 = (await c.get("/?period=7d&user=u1")).text
     assert 'id="approx"' in page  # read from the rollup
