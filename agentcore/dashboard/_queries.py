@@ -204,39 +204,23 @@ def _figures(row: Any) -> dict[str, Any]:
     return out
 
 
-async def _nearest_rank(
-    conn: Any, column: Any, where: list[ColumnElement[bool]], count: int, q: float
-) -> float | None:
-    """Nearest-rank percentile, computed as ``tracing.query.percentile`` does."""
-    if count == 0:
-        return None
-    rank = max(1, -(-count * q // 100))
-    # Fewer rows to skip from the nearer end.
-    if rank - 1 <= count // 2:
-        order, offset = column.asc(), int(rank) - 1
-    else:
-        order, offset = column.desc(), count - int(rank)
-    stmt = select(column).where(*where, column.is_not(None)).order_by(order).limit(1).offset(offset)
-    value = (await conn.execute(stmt)).scalar()
-    return round(float(value), 1) if value is not None else None
-
-
 async def overview(engine: AsyncEngine, flt: Filters) -> dict[str, Any]:
     """Totals for the period and filters: the figures of ``agentcore usage --json`` and more."""
+    from agentcore.tracing.query import percentile
+
     where = flt.where()
+    ttft = CALLS.c.time_to_first_token_ms
     async with engine.connect() as conn:
         row = (await conn.execute(select(*_aggregates()).where(*where))).one()
-        out = _figures(row)
-        ttft_count = int(
-            (await conn.execute(select(func.count(CALLS.c.time_to_first_token_ms)).where(*where))).scalar()
-            or 0
-        )
-        n = out["requests"]
-        out["p50_latency_ms"] = await _nearest_rank(conn, CALLS.c.latency_ms, where, n, 50)
-        out["p95_latency_ms"] = await _nearest_rank(conn, CALLS.c.latency_ms, where, n, 95)
-        ttft = CALLS.c.time_to_first_token_ms
-        out["p50_ttft_ms"] = await _nearest_rank(conn, ttft, where, ttft_count, 50)
-        out["p95_ttft_ms"] = await _nearest_rank(conn, ttft, where, ttft_count, 95)
+        # Percentiles the way ``usage`` computes them (nearest rank), from one narrow read.
+        timings = (await conn.execute(select(CALLS.c.latency_ms, ttft).where(*where))).all()
+    out = _figures(row)
+    latencies = [t[0] for t in timings if t[0] is not None]
+    firsts = [t[1] for t in timings if t[1] is not None]
+    for name, values in (("latency_ms", latencies), ("ttft_ms", firsts)):
+        for q in (50, 95):
+            value = percentile(values, q)
+            out[f"p{q}_{name}"] = round(value, 1) if value is not None else None
     return out
 
 

@@ -80,6 +80,9 @@ def _ddl(pg: bool) -> list[str]:
     ]
 
 
+_REPORTED = "usage_reported" in CALLS.c
+
+
 class _Acc:
     __slots__ = ("lat", "sums", "ttft")
 
@@ -99,7 +102,7 @@ def _add(acc: _Acc, row: Any) -> None:
         s["unpriced"] += row.status == "success"  # as _queries.UNPRICED
     else:
         s["cost_priced"] += row.cost_usd
-    if getattr(row, "usage_reported", True) is False or getattr(row, "usage_reported", 1) == 0:
+    if _REPORTED and row.usage_reported is not None and not row.usage_reported:
         s["not_reported"] += 1
     s["latency_sum"] += row.latency_ms or 0.0
     if row.time_to_first_token_ms is not None:
@@ -182,16 +185,7 @@ async def _store(conn: AsyncConnection, accs: dict[tuple[str, str, str, str], _A
         await conn.execute(sql, rows[i : i + 2000])
 
 
-async def read(
-    engine: AsyncEngine,
-    dim: str,
-    value: str,
-    provider: str | None,
-    first: str,
-    last: str,
-    by_provider: bool = False,
-) -> list[Any]:
-    """Rollup rows of one dimension value (or every value, ``value="*"``) for hours in [first, last)."""
+def _where(dim: str, value: str, provider: str | None, first: str, last: str) -> tuple[str, dict[str, Any]]:
     where = "dim = :dim AND hour >= :first AND hour < :last"
     params: dict[str, Any] = {"dim": dim, "first": first, "last": last}
     if value != "*":
@@ -200,5 +194,29 @@ async def read(
     if provider is not None:
         where += " AND provider = :provider"
         params["provider"] = provider
+    return where, params
+
+
+async def sums(
+    engine: AsyncEngine, dim: str, value: str, provider: str | None, first: str, last: str, group: str = ""
+) -> list[Any]:
+    """Summed rollup rows of one dimension value (``value="*"``: every value) for hours in
+    [first, last), grouped by ``group`` (column names, e.g. ``"hour"``; empty: one row)."""
+    where, params = _where(dim, value, provider, first, last)
+    cols = ", ".join(f"SUM({s}) AS {s}" for s in SUMS)
+    sql = f"SELECT {group + ', ' if group else ''}{cols} FROM {TABLE} WHERE {where}"
+    if group:
+        sql += f" GROUP BY {group}"
     async with engine.connect() as conn:
-        return list((await conn.execute(text(f"SELECT * FROM {TABLE} WHERE {where}"), params)).all())
+        return list((await conn.execute(text(sql), params)).all())
+
+
+async def hists(
+    engine: AsyncEngine, dim: str, value: str, provider: str | None, first: str, last: str
+) -> list[Any]:
+    """The latency and time-to-first-token histograms of the matching rollup rows."""
+    where, params = _where(dim, value, provider, first, last)
+    async with engine.connect() as conn:
+        return list(
+            (await conn.execute(text(f"SELECT lat_hist, ttft_hist FROM {TABLE} WHERE {where}"), params)).all()
+        )

@@ -68,8 +68,12 @@ def _figures(acc: _rollup._Acc) -> dict[str, Any]:  # pyright: ignore[reportPriv
 
 
 def _merge(acc: _rollup._Acc, row: Any) -> None:  # pyright: ignore[reportPrivateUsage]
+    m = row._mapping
     for name in _rollup.SUMS:
-        acc.sums[name] += getattr(row, name) or 0
+        acc.sums[name] += m[name] or 0
+
+
+def _merge_hists(acc: _rollup._Acc, row: Any) -> None:  # pyright: ignore[reportPrivateUsage]
     for hist, raw in ((acc.lat, row.lat_hist), (acc.ttft, row.ttft_hist)):
         for b, n in json.loads(raw or "{}").items():
             hist[int(b)] = hist.get(int(b), 0) + n
@@ -119,9 +123,13 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
     fmt = _FMT[view.unit]
     total = _rollup._Acc()  # pyright: ignore[reportPrivateUsage]
     series: dict[str, _rollup._Acc] = {}  # pyright: ignore[reportPrivateUsage]
-    for row in await _rollup.read(engine, d, value, provider, first, last):
-        _merge(total, row)
-        key = _rollup._hour_start(row.hour).strftime(fmt)  # pyright: ignore[reportPrivateUsage]
+    for row in await _rollup.sums(engine, d, value, provider, first, last):
+        if row.requests:
+            _merge(total, row)
+    for row in await _rollup.hists(engine, d, value, provider, first, last):
+        _merge_hists(total, row)
+    for row in await _rollup.sums(engine, d, value, provider, first, last, group="hour"):
+        key = row.hour[:10] if view.unit == "day" else row.hour  # rollup hours read "YYYY-MM-DD HH"
         _merge(series.setdefault(key, _rollup._Acc()), row)  # pyright: ignore[reportPrivateUsage]
     for row in edges:
         _rollup._add(total, row)  # pyright: ignore[reportPrivateUsage]
@@ -131,7 +139,10 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
     groups: list[dict[str, Any]] | None = None
     if by in _rollup.DIMS and (d in ("all", by)):
         accs: dict[tuple[str, str], _rollup._Acc] = {}  # pyright: ignore[reportPrivateUsage]
-        for row in await _rollup.read(engine, by, value if d == by else "*", provider, first, last):
+        rows = await _rollup.sums(
+            engine, by, value if d == by else "*", provider, first, last, "value, provider"
+        )
+        for row in rows:
             _merge(accs.setdefault((row.value, row.provider), _rollup._Acc()), row)  # pyright: ignore[reportPrivateUsage]
         column = _rollup.DIMS[by]
         for row in edges:
