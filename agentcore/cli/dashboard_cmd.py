@@ -27,10 +27,14 @@ def dashboard(
 
     with user_errors():
         url = calllog_url(config, db)
+    import asyncio
+
     import uvicorn
 
     from agentcore.dashboard import create_dashboard_app
 
+    typer.echo("preparing the hourly aggregates (a one-time scan on a large call log)...")
+    asyncio.run(_prepare(url))
     address = f"http://{HOST}:{port}/"
     typer.echo(f"agentcore dashboard on {address} (Ctrl-C to stop)")
     if open_browser:
@@ -39,6 +43,21 @@ def dashboard(
 
         threading.Timer(0.8, webbrowser.open, args=(address,)).start()
     uvicorn.run(create_dashboard_app(url), host=HOST, port=port, log_level="warning")
+
+
+async def _prepare(url: str) -> None:
+    """Create the indexes and roll up settled hours now, not on the first page view."""
+    import agentcore.context.store  # noqa: F401  # pyright: ignore[reportUnusedImport]
+    from agentcore.dashboard import _rollup, _schema
+    from agentcore.storage.db import dispose_engines, open_database
+    from agentcore.tracing import calllog
+
+    calllog.register()
+    _schema.register()
+    try:
+        await _rollup.refresh(await open_database(url))
+    finally:
+        await dispose_engines()
 
 
 __all__ = ["dashboard"]

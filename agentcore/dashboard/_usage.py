@@ -46,7 +46,7 @@ def _dim_filter(equal: dict[str, str]) -> tuple[str, str, str | None] | None:
     return None
 
 
-def _figures(acc: _rollup._Acc) -> dict[str, Any]:  # pyright: ignore[reportPrivateUsage]
+def _figures(acc: _rollup.Acc) -> dict[str, Any]:
     s = acc.sums
     requests = int(s["requests"])
     unpriced = int(s["unpriced"])
@@ -67,13 +67,13 @@ def _figures(acc: _rollup._Acc) -> dict[str, Any]:  # pyright: ignore[reportPriv
     }
 
 
-def _merge(acc: _rollup._Acc, row: Any) -> None:  # pyright: ignore[reportPrivateUsage]
+def _merge(acc: _rollup.Acc, row: Any) -> None:
     m = row._mapping
     for name in _rollup.SUMS:
         acc.sums[name] += m[name] or 0
 
 
-def _merge_hists(acc: _rollup._Acc, row: Any) -> None:  # pyright: ignore[reportPrivateUsage]
+def _merge_hists(acc: _rollup.Acc, row: Any) -> None:
     for hist, raw in ((acc.lat, row.lat_hist), (acc.ttft, row.ttft_hist)):
         for b, n in json.loads(raw or "{}").items():
             hist[int(b)] = hist.get(int(b), 0) + n
@@ -112,8 +112,8 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
     last = min(_rollup.hour_of(end), upto) if view.end else upto
     if first >= last:
         return None
-    first_dt = _rollup._hour_start(first) if start else None  # pyright: ignore[reportPrivateUsage]
-    last_dt = _rollup._hour_start(last)  # pyright: ignore[reportPrivateUsage]
+    first_dt = _rollup.hour_start(first) if start else None
+    last_dt = _rollup.hour_start(last)
     edges: list[Any] = []
     if start is not None and first_dt is not None and first_dt > start:
         edges += await _raw_rows(engine, _queries.Filters(start, first_dt, view.filters.equal))
@@ -121,8 +121,8 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
 
     d, value, provider = dim
     fmt = _FMT[view.unit]
-    total = _rollup._Acc()  # pyright: ignore[reportPrivateUsage]
-    series: dict[str, _rollup._Acc] = {}  # pyright: ignore[reportPrivateUsage]
+    total = _rollup.Acc()
+    series: dict[str, _rollup.Acc] = {}
     for row in await _rollup.sums(engine, d, value, provider, first, last):
         if row.requests:
             _merge(total, row)
@@ -130,25 +130,25 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
         _merge_hists(total, row)
     for row in await _rollup.sums(engine, d, value, provider, first, last, group="hour"):
         key = row.hour[:10] if view.unit == "day" else row.hour  # rollup hours read "YYYY-MM-DD HH"
-        _merge(series.setdefault(key, _rollup._Acc()), row)  # pyright: ignore[reportPrivateUsage]
+        _merge(series.setdefault(key, _rollup.Acc()), row)
     for row in edges:
-        _rollup._add(total, row)  # pyright: ignore[reportPrivateUsage]
-        _rollup._add(series.setdefault(_when(row.created_at).strftime(fmt), _rollup._Acc()), row)  # pyright: ignore[reportPrivateUsage]
+        _rollup.add_row(total, row)
+        _rollup.add_row(series.setdefault(_when(row.created_at).strftime(fmt), _rollup.Acc()), row)
     points = [{"bucket": k, **_figures(series[k])} for k in sorted(series)]
 
     groups: list[dict[str, Any]] | None = None
     if by in _rollup.DIMS and (d in ("all", by)):
-        accs: dict[tuple[str, str], _rollup._Acc] = {}  # pyright: ignore[reportPrivateUsage]
+        accs: dict[tuple[str, str], _rollup.Acc] = {}
         rows = await _rollup.sums(
             engine, by, value if d == by else "*", provider, first, last, "value, provider"
         )
         for row in rows:
-            _merge(accs.setdefault((row.value, row.provider), _rollup._Acc()), row)  # pyright: ignore[reportPrivateUsage]
+            _merge(accs.setdefault((row.value, row.provider), _rollup.Acc()), row)
         column = _rollup.DIMS[by]
         for row in edges:
             v = getattr(row, column)
             key = (_rollup.NONE if v is None else str(v), row.provider if by == "model" else "")
-            _rollup._add(accs.setdefault(key, _rollup._Acc()), row)  # pyright: ignore[reportPrivateUsage]
+            _rollup.add_row(accs.setdefault(key, _rollup.Acc()), row)
         ranked = sorted(accs.items(), key=lambda kv: -kv[1].sums["requests"])[:25]
         groups = []
         for (v, p), acc in ranked:
