@@ -7,7 +7,7 @@ from html import escape
 
 from markupsafe import Markup
 
-W, H, LEFT, BOTTOM, TOP = 640, 180, 56, 22, 10
+W, H, LEFT, BOTTOM, TOP = 640, 180, 70, 22, 10
 
 
 def _nice(value: float) -> float:
