@@ -92,6 +92,7 @@ PAGES = (
     ("overview 7d", "/?period=7d"),
     ("overview 30d", "/?period=30d"),
     ("overview 7d, one user", "/?period=7d&user=user3"),
+    ("overview 30d, by session", "/?period=30d&by=session"),
     ("calls, first page", "/calls?period=30d"),
     ("calls, user+model filter", "/calls?period=30d&user=user3&model=gpt-4o"),
     ("calls, errors only", "/calls?period=7d&status=error"),
