@@ -137,6 +137,7 @@ TOP_LEVEL_MODULES = (
     "agentcore.cli.profiles_cmd",
     "agentcore.cli.pricing_cmd",
     "agentcore.cli.serve_cmd",
+    "agentcore.cli.dashboard_cmd",
 )  # modules adding top-level commands to ``app``
 
 
