@@ -176,3 +176,11 @@ class SessionNameInvalid(StorageError):
     """A session name that cannot be stored (too long, empty, NUL or undecodable bytes)."""
 
     exit_code = 2
+
+
+class ModelRequestsForbidden(AgentcoreError):
+    """A real model request was attempted while ``agentcore.testing`` forbids them."""
+
+
+class OutputValidationError(AgentcoreError):
+    """The model's structured output stayed invalid after ``llm.outputRetries`` re-asks."""

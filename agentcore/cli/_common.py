@@ -12,6 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from agentcore.agent import Agent
+    from agentcore.config.schema import AgentConfig
 
 
 ConfigOpt = Annotated[
@@ -68,7 +69,6 @@ Choice = tuple[str | None, str | None]  # (profile, one-off target) from -p / -m
 
 def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (None, None)) -> Agent:
     """The agent for ``--config`` (or the usual lookup) with flag overrides and ``-p``/``-m`` applied."""
-    from agentcore.agent import Agent
     from agentcore.config.loader import load_config
 
     llm_flags: dict[str, Any] = dict(flags.get("llm", {}))
@@ -81,7 +81,17 @@ def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (Non
             model = bare  # -m NAME of a models: entry: a one-off target
         else:
             loaded.llm.model = bare
-    return Agent(loaded, profile=choice[0], model=model)
+    return cli_agent(loaded, profile=choice[0], model=model)
+
+
+def cli_agent(config: AgentConfig, *, profile: str | None = None, model: str | None = None) -> Agent:
+    """An Agent for a command: the CLI owns the process, so it configures logging first."""
+    from agentcore.agent import Agent
+    from agentcore.logs import ensure_logging
+
+    json_log = config.logging.json_file
+    ensure_logging(config.logging.level, config.resolve_path(json_log) if json_log else None)
+    return Agent(config, profile=profile, model=model)
 
 
 def read_prompt(prompt: str | None) -> str:
