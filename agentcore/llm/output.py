@@ -68,8 +68,10 @@ class OutputHandler(Generic[T]):
         try:
             return self.adapter.validate_python(data)
         except ValidationError as exc:
+            prefix = ("response",) if self.wrapped else ()
             problems = [
-                f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
+                f"{'.'.join(str(p) for p in (*prefix, *err['loc'])) or '(root)'}: {err['msg']}"
+                for err in exc.errors()
             ]
             raise ValueError("; ".join(problems)) from None
 
