@@ -71,6 +71,8 @@ def run(
     cont: Annotated[
         bool, typer.Option("--continue", help="continue the last `agentcore run` session")
     ] = False,
+    schema: Annotated[Path | None, typer.Option("--schema", help="answer as JSON matching this JSON schema file")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="approve tool calls that need approval")] = False,
 ) -> None:
     """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""
     from agentcore.cli._common import fail, overrides, read_prompt, split_model
@@ -82,7 +84,7 @@ def run(
     model, target = split_model(model)
     code = run_once(
         config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont,
-        choice=(profile, target),
+        choice=(profile, target), schema=schema, yes=yes,
     )  # fmt: skip
     if code:
         raise typer.Exit(code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast
 
 from pydantic import TypeAdapter, ValidationError
@@ -24,12 +25,25 @@ NATIVE_PROVIDERS = frozenset({"openai", "azure", "gemini"})
 FINAL_TOOL = "final_result"
 
 
+@dataclass(frozen=True, slots=True)
+class JsonSchema:
+    """``output_type=JsonSchema({...})``: a plain JSON schema (``run --schema``); the output is plain data."""
+
+    schema: dict[str, Any]
+    name: str = "output"
+
+
 class OutputHandler(Generic[T]):
     """Schema, mode and validation of one run's structured output."""
 
     def __init__(self, output_type: type[T] | Any, mode: Literal["native", "tool"], retries: int) -> None:
-        self.adapter: TypeAdapter[T] = TypeAdapter(output_type)
-        schema = self.adapter.json_schema()
+        self.adapter: TypeAdapter[T] | None = None
+        self.raw: JsonSchema | None = output_type if isinstance(output_type, JsonSchema) else None
+        if self.raw is not None:
+            schema = copy.deepcopy(self.raw.schema)
+        else:
+            self.adapter = TypeAdapter(output_type)
+            schema = self.adapter.json_schema()
         self.wrapped = schema.get("type") != "object" or "properties" not in schema
         if self.wrapped:
             defs = schema.pop("$defs", None)
@@ -39,7 +53,7 @@ class OutputHandler(Generic[T]):
         strict_schema, strict = _strict(schema)
         self.mode = mode
         self.retries = retries
-        name = getattr(output_type, "__name__", None) or "output"
+        name = self.raw.name if self.raw is not None else getattr(output_type, "__name__", None) or "output"
         self.spec = OutputSpec(
             _safe_name(name), strict_schema if strict else schema, strict and mode == "native", mode
         )
@@ -65,6 +79,8 @@ class OutputHandler(Generic[T]):
             if not isinstance(data, dict) or "response" not in data:
                 raise ValueError('expected an object with the key "response"')
             data = cast(dict[str, Any], data)["response"]
+        if self.adapter is None:
+            return self._validate_raw(data)
         try:
             return self.adapter.validate_python(data)
         except ValidationError as exc:
@@ -74,6 +90,19 @@ class OutputHandler(Generic[T]):
                 for err in exc.errors()
             ]
             raise ValueError("; ".join(problems)) from None
+
+    def _validate_raw(self, data: Any) -> Any:
+        import jsonschema
+
+        assert self.raw is not None
+        validator = jsonschema.Draft202012Validator(self.raw.schema)
+        problems = [
+            f"{'.'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message}"
+            for err in validator.iter_errors(data)
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return data
 
     def partial(self, text: str) -> Any:
         """The JSON so far as data (a partial object), or None when nothing parses yet."""
