@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -156,7 +156,7 @@ class Agent:
         self.call_log = attach_call_log(self)  # every LLM call and tool call of this agent is logged
 
     @contextlib.contextmanager
-    def override(self, *, model: ModelClient | None = None, deps: Any = None) -> Iterator[None]:
+    def override(self, *, model: ModelClient | None = None, deps: Any = None) -> Generator[None]:
         """Inside the block, runs use ``model`` (e.g. ``TestModel()``) and/or ``deps`` instead of
         what the code under test passes: the way to test code that builds its own agent runs."""
         self._override.append((model, deps))

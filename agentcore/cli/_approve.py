@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from agentcore.cli._common import fail
 from agentcore.llm.output import JsonSchema
@@ -60,4 +60,4 @@ def schema_output(path: Path) -> JsonSchema:
         fail(f"--schema {path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", 2)
     if not isinstance(data, dict):
         fail(f"--schema {path}: a JSON schema is an object", 2)
-    return JsonSchema(data, path.stem)
+    return JsonSchema(cast(dict[str, Any], data), path.stem)

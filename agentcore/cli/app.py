@@ -71,7 +71,9 @@ def run(
     cont: Annotated[
         bool, typer.Option("--continue", help="continue the last `agentcore run` session")
     ] = False,
-    schema: Annotated[Path | None, typer.Option("--schema", help="answer as JSON matching this JSON schema file")] = None,
+    schema: Annotated[
+        Path | None, typer.Option("--schema", help="answer as JSON matching this JSON schema file")
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="approve tool calls that need approval")] = False,
 ) -> None:
     """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""

@@ -38,7 +38,9 @@ async def _run(
         session = session or agent.sessions.new_name("run")
         agent.session(session, kind="run")
         if output is not None:
-            result = await agent.run(text, image=str(image) if image else None, session=session, output_type=output)
+            result = await agent.run(
+                text, image=str(image) if image else None, session=session, output_type=output
+            )
             sys.stdout.write(json.dumps(result.output, ensure_ascii=False, indent=2) + "\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         if json_out:

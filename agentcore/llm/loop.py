@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -43,7 +43,7 @@ _captured: ContextVar[list[InternalMessage] | None] = ContextVar("agentcore_capt
 
 
 @contextmanager
-def capture_run_messages() -> Iterator[list[InternalMessage]]:
+def capture_run_messages() -> Generator[list[InternalMessage]]:
     """The messages of the runs inside the ``with`` block (user, assistant, tool results)."""
     messages: list[InternalMessage] = []
     token = _captured.set(messages)

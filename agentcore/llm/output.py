@@ -42,7 +42,7 @@ class OutputHandler(Generic[T]):
         if self.raw is not None:
             schema = copy.deepcopy(self.raw.schema)
         else:
-            self.adapter = TypeAdapter(output_type)
+            self.adapter = TypeAdapter(cast(Any, output_type))
             schema = self.adapter.json_schema()
         self.wrapped = schema.get("type") != "object" or "properties" not in schema
         if self.wrapped:

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from agentcore.messages import ToolCall, Usage
 
@@ -83,7 +83,7 @@ class RunState:
             answer = self.approve(request)
             if inspect.isawaitable(answer):
                 answer = await answer
-            return cast("bool | str", answer)
+            return answer
         if self.events is not None:
             event = ApprovalRequired(request, asyncio.get_running_loop().create_future())
             self.events.put_nowait(event)

@@ -44,7 +44,9 @@ def test_run_schema_prints_the_json(fake_openai: FakeOpenAI, tmp_path: Path) -> 
     }), encoding="utf-8")  # fmt: skip
     fake_openai.reply_text('{"name": "Paris", "population": "lots"}')
     fake_openai.reply_text('{"name": "Paris", "population": 2100000}')
-    proc = run_cli("run", "--config", str(_config(tmp_path, fake_openai.url)), "--schema", str(schema), "city?")
+    proc = run_cli(
+        "run", "--config", str(_config(tmp_path, fake_openai.url)), "--schema", str(schema), "city?"
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"name": "Paris", "population": 2100000}
     assert fake_openai.requests[0].body_dict["response_format"]["json_schema"]["name"] == "city"

@@ -91,7 +91,9 @@ async def test_scripted_model_plays_turns_and_reports_running_out() -> None:
     assert len(model.requests) == 3
 
 
-async def test_override_swaps_the_model_inside_the_block_only(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+async def test_override_swaps_the_model_inside_the_block_only(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
     fake_openai.reply_text("from the server")
     agent = Agent(openai_config(fake_openai.url, tmp_path))
     try:

@@ -15,10 +15,10 @@ import pytest
 import agentcore
 from agentcore import Agent, ApprovalRequest, ApprovalRequired, RunContext, ToolResult, tool
 from agentcore.config.schema import AgentConfig
+from agentcore.messages import ToolCall
 from agentcore.testing import ScriptedModel, TestModel, call
 from agentcore.tools.base import ToolOutput, ToolSpec
 from agentcore.tools.manager import UnifiedToolManager
-from agentcore.messages import ToolCall
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -111,14 +111,20 @@ async def test_approve_globs_per_server() -> None:
     manager = UnifiedToolManager([_Server()], approve={"files": ["write_*", "delete_*"]})
     await manager.start()
     run = RunState(approve=lambda req: False)
-    out = {n: await manager.execute(ToolCall("c", n, "{}"), run) for n in ("write_file", "read_file", "delete_dir")}
+    out = {
+        n: await manager.execute(ToolCall("c", n, "{}"), run)
+        for n in ("write_file", "read_file", "delete_dir")
+    }
     assert out["read_file"].text == "ran read_file"
     assert out["write_file"].is_error and out["delete_dir"].is_error
     everything = UnifiedToolManager([_Server()], approve={"files": "all"})
     await everything.start()
     assert (await everything.execute(ToolCall("c", "read_file", "{}"), run)).is_error
     config = AgentConfig.model_validate(
-        {"llm": {"provider": "openai", "model": "m"}, "mcpServers": {"fs": {"command": "x", "approve": ["write_*"]}}}
+        {
+            "llm": {"provider": "openai", "model": "m"},
+            "mcpServers": {"fs": {"command": "x", "approve": ["write_*"]}},
+        }
     )
     assert config.mcp_servers["fs"].approve == ["write_*"]
 
@@ -143,7 +149,9 @@ def test_an_agent_built_in_code_loads_no_tools_from_the_working_directory(
         "from agentcore import tool\n@tool\ndef sneaky() -> str:\n    return 'x'\n", encoding="utf-8"
     )
     monkeypatch.chdir(tmp_path)
-    agent = Agent(AgentConfig.model_validate({"llm": {"provider": "openai", "model": "m"}}), model=TestModel())
+    agent = Agent(
+        AgentConfig.model_validate({"llm": {"provider": "openai", "model": "m"}}), model=TestModel()
+    )
     result = asyncio.run(agent.run("x"))
     assert result.tool_calls == [] and agent.tools.specs() == []
 
@@ -199,6 +207,8 @@ print("OK", len(records))
 def test_a_host_app_keeps_its_logging_config_and_gets_our_records() -> None:
     env = {k: v for k, v in os.environ.items() if k != "AGENTCORE_LOG_JSON"}
     env["PYTHONPATH"] = str(REPO)
-    done = subprocess.run([sys.executable, "-c", _HOST_APP], capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", _HOST_APP], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OK") and done.stderr == ""
