@@ -43,10 +43,7 @@ _ids = itertools.count(1)
 
 def call(name: str, arguments: dict[str, Any] | str | None = None, /, **kwargs: Any) -> ToolCall:
     """A tool call for a scripted turn: ``call("add", a=1, b=2)`` or ``call("add", {"a": 1})``."""
-    if isinstance(arguments, str):
-        text = arguments
-    else:
-        text = json.dumps({**(arguments or {}), **kwargs})
+    text = arguments if isinstance(arguments, str) else json.dumps({**(arguments or {}), **kwargs})
     return ToolCall(f"call_{next(_ids)}", name, text)
 
 

@@ -13,6 +13,7 @@ fallback to memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -166,10 +167,8 @@ def _watch(loop: asyncio.AbstractEventLoop) -> None:
         del _ready[key]
     reaper = _reaper()
     step = reaper.__anext__()  # registers the generator with the running loop (firstiter hook)
-    try:
+    with contextlib.suppress(StopIteration):
         step.send(None)  # runs it to its ``yield`` without awaiting anything
-    except StopIteration:
-        pass
     _reapers[loop] = reaper
 
 
