@@ -72,6 +72,10 @@ def run(
         bool, typer.Option("--continue", help="continue the last `agentcore run` session")
     ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
+    schema: Annotated[
+        Path | None, typer.Option("--schema", help="answer as JSON matching this JSON schema file")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="approve tool calls that need approval")] = False,
 ) -> None:
     """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""
     from agentcore.cli._common import fail, overrides, read_prompt, split_model
@@ -83,7 +87,7 @@ def run(
     model, target = split_model(model)
     code = run_once(
         config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont,
-        choice=(profile, target), cache=not no_cache,
+        choice=(profile, target), cache=not no_cache, schema=schema, yes=yes,
     )  # fmt: skip
     if code:
         raise typer.Exit(code)

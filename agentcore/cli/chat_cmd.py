@@ -25,8 +25,7 @@ SLASH_MODULES = (
 
 def _make_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (None, None)) -> Agent:
     from agentcore._redact import redact_text
-    from agentcore.agent import Agent
-    from agentcore.cli._common import load_agent
+    from agentcore.cli._common import cli_agent, load_agent
     from agentcore.cli._onboard import HELP as ONBOARD
     from agentcore.cli._onboard import find_local_server
     from agentcore.config.loader import load_config_from_dict
@@ -44,7 +43,7 @@ def _make_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (No
             raise SystemExit(2) from None
         sys.stderr.write(f"\nFound {server.provider} at {server.base_url}; using model '{server.model}'.\n")
         data = {"llm": {"provider": server.provider, "model": server.model, "baseURL": server.base_url}}
-        return Agent(load_config_from_dict(data))
+        return cli_agent(load_config_from_dict(data))
 
 
 async def _turn(state: ChatState, text: str) -> None:
@@ -76,6 +75,9 @@ def chat_loop(
     for module in SLASH_MODULES:
         import_module(module)
     agent = _make_agent(config, flags, choice)
+    from agentcore.cli._approve import ChatApprover
+
+    agent.approve = ChatApprover()  # tools that need approval ask: yes / no / always (this session)
     from agentcore.cli._signals import TerminateAsInterrupt
     from agentcore.cli.slash_basic import describe_client
 

@@ -26,14 +26,26 @@ async def _run(
     cont: bool = False,
     choice: Choice = (None, None),
     cache: bool = True,
+    schema: Path | None = None,
+    yes: bool = False,
 ) -> int:
+    from agentcore.cli._approve import run_approver, schema_output
+
+    output = schema_output(schema) if schema is not None else None
     agent = load_agent(config, flags, choice)
+    agent.approve = run_approver(yes)
     try:
         if cont:
             last = await agent.sessions.last("run")
             session = last.name if last else None  # nothing to continue: start one
         session = session or agent.sessions.new_name("run")
         agent.session(session, kind="run")
+        if output is not None:
+            result = await agent.run(
+                text, image=str(image) if image else None, session=session, output_type=output, cache=cache
+            )
+            sys.stdout.write(json.dumps(result.output, ensure_ascii=False, indent=2) + "\n")
+            return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         if json_out:
             result = await agent.run(text, image=str(image) if image else None, session=session, cache=cache)
             sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
@@ -62,13 +74,17 @@ def run_once(
     cont: bool = False,
     choice: Choice = (None, None),
     cache: bool = True,
+    schema: Path | None = None,
+    yes: bool = False,
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
     from agentcore.cli._signals import TerminateAsInterrupt
 
     with user_errors(), TerminateAsInterrupt() as stop:
         try:
-            return asyncio.run(_run(config, flags, text, json_out, image, session, cont, choice, cache))
+            return asyncio.run(
+                _run(config, flags, text, json_out, image, session, cont, choice, cache, schema, yes)
+            )
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")
             return stop.exit_code if stop.signum else 130

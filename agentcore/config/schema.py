@@ -130,6 +130,14 @@ class LLMConfig(_Model):
     max_image_bytes: int = Field(
         default=20_000_000, alias="maxImageBytes", ge=1, description="largest image accepted, in bytes"
     )
+    # --- embed: structured output ---
+    output_retries: int = Field(
+        default=1,
+        alias="outputRetries",
+        ge=0,
+        le=20,
+        description="re-asks after an invalid structured output",
+    )
     # --- http providers ---
     http: HttpProviderConfig | None = Field(default=None, description="llm.provider: http")
 
@@ -255,6 +263,10 @@ class McpServerConfig(_Model):
     connection_mode: Literal["strict", "lenient"] = Field(default="lenient", alias="connectionMode")
     include: list[str] | None = None
     exclude: list[str] = Field(default_factory=list[str])
+    # --- embed: approvals ---
+    approve: Literal["all"] | list[str] | None = Field(
+        default=None, description="tools (all, or name globs) that need the user's approval before each call"
+    )
 
     # --- config validation ---
     _url_valid = field_validator("url")(check_http_url)

@@ -16,10 +16,9 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-import structlog
-
 from agentcore._redact import redact_text
 from agentcore.llm.events import TurnComplete, UsageReport
+from agentcore.logs import get_logger
 from agentcore.messages import Usage
 from agentcore.tracing.context import CallContext, current, new_id, span_scope
 from agentcore.tracing.writer import CallLogWriter, tags_json, utcnow
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from agentcore.messages import InternalMessage, ToolCall
     from agentcore.tracing.pricing import PriceTable
 
-log = structlog.get_logger("agentcore.llm")
+log = get_logger("agentcore.llm")
 _stdlog = logging.getLogger("agentcore.llm")  # what structlog writes through (agentcore.logs)
 _perf = time.perf_counter
 _KIND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")

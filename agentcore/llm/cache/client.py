@@ -168,13 +168,10 @@ class CachingClient(ClientWrapper):
                 yield event
             return
         cache = self.cache
-        key = request_key(
-            self._target,
-            cache.scope_key(ctx),
-            request.system,
-            request.messages,
-            self._tools_digest(request.tools),
-        )
+        tools = self._tools_digest(request.tools)
+        if request.output is not None:  # a native JSON schema changes the answer: part of the key
+            tools += identity({"output": request.output.response_format()})
+        key = request_key(self._target, cache.scope_key(ctx), request.system, request.messages, tools)
         hit = await cache.lookup(key)
         if hit is not None:
             for event in _replay(hit, request.stream):

@@ -198,6 +198,7 @@ def _prompt_request(request: LLMRequest) -> LLMRequest:
         (),
         request.stream,
         request.purpose,
+        request.output,
     )
 
 
