@@ -17,7 +17,14 @@ import structlog
 
 from agentcore.errors import AgentcoreError, describe
 from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSpec
-from agentcore.tools.mcp._connection import REQUEST_TIMEOUT, Connection, is_connection_loss, leaf
+from agentcore.tools.mcp._connection import (
+    REQUEST_TIMEOUT,
+    Connection,
+    is_connection_loss,
+    is_http_standin,
+    leaf,
+    session_rejected,
+)
 from agentcore.tools.mcp._convert import keep_tool, prompt_messages, resource_text, to_output, to_spec
 from agentcore.tools.mcp._transport import log_path
 
@@ -353,7 +360,7 @@ class McpToolSource:
         try:
             return await fn(session)
         except Exception as exc:
-            if not is_connection_loss(exc):
+            if not is_connection_loss(exc) and not (is_http_standin(exc) and await session_rejected(session)):
                 raise
             log.warning("MCP connection lost", server=self.name, op=op, error=describe(leaf(exc)).message)
         async with self._lock:
