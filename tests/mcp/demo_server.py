@@ -64,7 +64,11 @@ def build(name: str) -> MCPServer:
     @server.tool(structured_output=False)
     def tiny_image() -> list[Any]:
         """Text, an image, more text (server-everything's get-tiny-image)."""
-        return ["This is a tiny image you requested:", Image(data=PNG, format="png"), "The image above is tiny."]
+        return [
+            "This is a tiny image you requested:",
+            Image(data=PNG, format="png"),
+            "The image above is tiny.",
+        ]
 
     @server.tool()
     def weather(city: str) -> dict[str, Any]:

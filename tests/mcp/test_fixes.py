@@ -57,7 +57,9 @@ async def test_stdio_server_that_never_completes_its_handshake_costs_start_up_ti
     # Starts at once and never answers ``initialize``.
     silent = f"echo spawned >> '{spawns}'; exec sleep 3600"
     mute = source("mute", {"command": "sh", "args": ["-c", silent], "startupTimeout": 1})
-    demo = source("demo", {"command": sys.executable, "args": [str(Path(__file__).with_name("demo_server.py"))]})
+    demo = source(
+        "demo", {"command": sys.executable, "args": [str(Path(__file__).with_name("demo_server.py"))]}
+    )
     manager = UnifiedToolManager([mute, demo])
     began = time.monotonic()
     await asyncio.wait_for(manager.start(), GUARD)

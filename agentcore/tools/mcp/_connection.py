@@ -124,11 +124,14 @@ class Connection:
                 read, write = await stack.enter_async_context(
                     open_transport(source.config, cwd=source.cwd, errlog=errlog)
                 )
+                from agentcore.tools.mcp._callbacks import session_kwargs
+
                 session = ClientSession(
                     read,
                     write,
                     message_handler=self._on_message,
                     client_info=Implementation(name="agentcore", version=_version()),
+                    **session_kwargs(source),
                 )
                 await stack.enter_async_context(session)
                 await session.initialize()

@@ -89,10 +89,11 @@ def _joined(parts: list[Part]) -> Content:
     seen_text = False
     for part in parts:
         if isinstance(part, TextPart):
-            if seen_text and not part.text.startswith("\n"):
-                part = TextPart("\n" + part.text)
+            text = part.text if not seen_text or part.text.startswith("\n") else "\n" + part.text
+            out.append(TextPart(text))
             seen_text = True
-        out.append(part)
+        else:
+            out.append(part)
     return tuple(out)
 
 
