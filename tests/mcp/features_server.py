@@ -21,7 +21,7 @@ def build() -> MCPServer:
     @server.tool()
     async def summarize(text: str, ctx: Context) -> str:
         """Ask the client's model to summarise."""
-        result = await ctx.session.create_message(
+        result = await ctx.session.create_message(  # pyright: ignore[reportDeprecated]
             messages=[SamplingMessage(role="user", content=TextContent(type="text", text=text))],
             max_tokens=50,
             system_prompt="Summarise in five words.",
@@ -48,7 +48,7 @@ def build() -> MCPServer:
     @server.tool()
     async def where(ctx: Context) -> str:
         """The client's roots."""
-        roots = await ctx.session.list_roots()
+        roots = await ctx.session.list_roots()  # pyright: ignore[reportDeprecated]
         return " ".join(str(r.uri) for r in roots.roots)
 
     @server.tool()
@@ -56,7 +56,7 @@ def build() -> MCPServer:
         """Report progress and log."""
         for i in range(steps):
             await ctx.report_progress(i + 1, steps, f"step {i + 1}")
-        await ctx.warning("work done")
+        await ctx.warning("work done")  # pyright: ignore[reportDeprecated]
         return "worked"
 
     return server

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ SERVER = str(Path(__file__).with_name("features_server.py"))
 
 
 @contextmanager
-def features(transport: str, **fields: Any) -> Iterator[dict[str, Any]]:
+def features(transport: str, **fields: Any) -> Generator[dict[str, Any]]:
     if transport == "stdio":
         yield {"command": sys.executable, "args": [SERVER, "stdio"], **fields}
         return
@@ -110,12 +110,14 @@ async def test_elicitation_roots_progress_and_logs(
     progress: list[tuple[float, float | None, str | None]] = []
     other = tmp_path / "other"
     other.mkdir()
-    here, there = tmp_path.resolve().as_uri(), other.resolve().as_uri()
+    here, there = (p.resolve().as_uri() for p in (tmp_path, other))
     with features(transport, roots=[str(tmp_path)], logLevel="info") as entry:
         source = McpToolSource("features", McpServerConfig.model_validate(entry))
-        source.hooks = McpHooks(
-            elicitation=answer, progress=lambda s, t, p, total, m: progress.append((p, total, m))
-        )
+
+        def sink(server: str, tool: str, value: float, total: float | None, message: str | None) -> None:
+            progress.append((value, total, message))
+
+        source.hooks = McpHooks(elicitation=answer, progress=sink)
         manager = UnifiedToolManager([source])
         await manager.start()
         try:

@@ -35,9 +35,9 @@ _LEVELS = {
 
 
 def _text(content: Any) -> str:
-    blocks = content if isinstance(content, list) else [content]
+    blocks: list[Any] = cast(list[Any], content) if isinstance(content, list) else [content]
     out: list[str] = []
-    for block in cast(list[Any], blocks):
+    for block in blocks:
         kind = getattr(block, "type", None)
         out.append(block.text if kind == "text" else f"[{kind} content omitted]")
     return "\n".join(out)
@@ -66,7 +66,8 @@ def session_kwargs(source: McpToolSource) -> dict[str, Any]:
 
         async def sampling(context: Any, params: Any) -> Any:
             prefs = params.model_preferences
-            hints = tuple(h.name for h in (prefs.hints or []) if h.name) if prefs is not None else ()
+            raw_hints: list[Any] = list(prefs.hints or []) if prefs is not None else []
+            hints = tuple(str(h.name) for h in raw_hints if h.name)
             limit = params.max_tokens
             if config.sampling.max_tokens is not None:
                 limit = min(limit, config.sampling.max_tokens) if limit else config.sampling.max_tokens

@@ -71,7 +71,7 @@ class ElicitationHandler(Protocol):
 
 class ProgressSink(Protocol):
     def __call__(
-        self, server: str, tool: str, progress: float, total: float | None, message: str | None
+        self, server: str, tool: str, value: float, total: float | None, message: str | None
     ) -> None: ...
 
 
