@@ -167,6 +167,9 @@ class Agent:
         from agentcore.tracing.setup import attach_call_log
 
         self.call_log = attach_call_log(self)  # every LLM call and tool call of this agent is logged
+        from agentcore._mcp_hooks import attach_mcp_hooks
+
+        self.mcp_hooks = attach_mcp_hooks(self)  # MCP sampling answered by this agent's model
 
     @contextlib.contextmanager
     def override(self, *, model: ModelClient | None = None, deps: Any = None) -> Generator[None]:

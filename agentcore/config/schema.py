@@ -244,6 +244,15 @@ class PromptFile(_Model):
     _file_not_empty = field_validator("file", mode="before")(check_path_not_empty)
 
 
+# --- mcp client features ---
+class McpSamplingConfig(_Model):
+    """Whether a server may ask our model to generate (``sampling/createMessage``), and with what."""
+
+    enabled: bool = False
+    profile: str | None = None
+    max_tokens: int | None = Field(default=None, alias="maxTokens", gt=0)
+
+
 class McpServerConfig(_Model):
     """One MCP server. ``type`` may be left out (inferred from ``command`` or ``url``, as Claude Desktop does)."""
 
@@ -267,6 +276,16 @@ class McpServerConfig(_Model):
     approve: Literal["all"] | list[str] | None = Field(
         default=None, description="tools (all, or name globs) that need the user's approval before each call"
     )
+    # --- mcp client features ---
+    sampling: McpSamplingConfig = Field(default_factory=McpSamplingConfig)
+    elicitation: Literal["prompt", "decline", "cancel"] = Field(
+        default="prompt",
+        description="prompt in chat (declined where nobody can answer), or always decline/cancel",
+    )
+    roots: list[str] | None = Field(default=None, description="directories offered as roots (stdio: cwd)")
+    log_level: (
+        Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"] | None
+    ) = Field(default=None, alias="logLevel", description="logging/setLevel sent at connect")
 
     # --- config validation ---
     _url_valid = field_validator("url")(check_http_url)

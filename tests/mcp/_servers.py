@@ -42,12 +42,12 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.
 
 @contextmanager
 def http_server(
-    transport: str, name: str = "demo", port: int | None = None
+    transport: str, name: str = "demo", port: int | None = None, *extra: str
 ) -> Generator[tuple[str, subprocess.Popen[bytes]]]:
     """Run the demo server over ``sse`` or ``http`` (streamable); yields its URL and the process."""
     port = port or free_port()
     proc = subprocess.Popen(
-        [sys.executable, SERVER, transport, str(port), "--name", name],
+        [sys.executable, SERVER, transport, str(port), "--name", name, *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

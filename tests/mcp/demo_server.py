@@ -61,6 +61,15 @@ def build(name: str) -> MCPServer:
         """A caption and a tiny PNG."""
         return ["a red pixel", Image(data=PNG, format="png")]
 
+    @server.tool(structured_output=False)
+    def tiny_image() -> list[Any]:
+        """Text, an image, more text (server-everything's get-tiny-image)."""
+        return [
+            "This is a tiny image you requested:",
+            Image(data=PNG, format="png"),
+            "The image above is tiny.",
+        ]
+
     @server.tool()
     def weather(city: str) -> dict[str, Any]:
         """Structured weather."""
@@ -133,9 +142,47 @@ def build(name: str) -> MCPServer:
     return server
 
 
+def _stale_session_400(app: Any, body_kind: str) -> Any:
+    """Answer an unknown session id with HTTP 400, as server-everything does (the spec says 404)."""
+    import json
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        held: list[Any] = []
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 404:
+                held.append(message)
+                return
+            if held:
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    if body_kind == "json":
+                        error = {"code": -32000, "message": "Bad Request: No valid session ID provided"}
+                        payload = json.dumps({"jsonrpc": "2.0", "error": error, "id": None}).encode()
+                        ctype = b"application/json; charset=utf-8"
+                    else:
+                        payload, ctype = b"Bad Request", b"text/plain"
+                    headers = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
+                    await send({"type": "http.response.start", "status": 400, "headers": headers})
+                    await send({"type": "http.response.body", "body": payload})
+                return
+            await send(message)
+
+        await app(scope, receive, capture)
+
+    return wrapped
+
+
 def main() -> None:
     args = sys.argv[1:]
     name = "demo"
+    stale = None
+    if "--stale400" in args:
+        i = args.index("--stale400")
+        stale = args[i + 1]
+        del args[i : i + 2]
     if "--name" in args:
         i = args.index("--name")
         name = args[i + 1]
@@ -146,6 +193,11 @@ def main() -> None:
         server.run()
     elif transport == "sse":
         server.run("sse", host="127.0.0.1", port=int(args[1]))
+    elif stale is not None:
+        import uvicorn
+
+        app = _stale_session_400(server.streamable_http_app(), stale)
+        uvicorn.run(app, host="127.0.0.1", port=int(args[1]), log_level="warning")
     else:
         server.run("streamable-http", host="127.0.0.1", port=int(args[1]))
 

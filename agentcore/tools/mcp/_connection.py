@@ -24,8 +24,14 @@ log = get_logger(__name__)
 
 CONNECTION_CLOSED = -32000
 REQUEST_TIMEOUT = -32001
-# A restarted HTTP server no longer knows our session id: it answers 404 with one of these.
+# A restarted HTTP server no longer knows our session id: it answers 404 with one of these, or (as
+# server-everything does) 400 with "No valid session ID provided".
 _SESSION_GONE = ("session not found", "session terminated")
+_SESSION_WORDING = ("session id", "session not", "session terminated", "invalid session", "unknown session")
+# The SDK's stand-in when an HTTP error status came without a JSON-RPC error body.
+_HTTP_STANDIN = "server returned an error response"
+# Bound on the ping that tells a rejected session from a failing request.
+_PROBE_TIMEOUT = 5.0
 # Bound on waiting for a connection task to wind down (the stdio transport's own waits are bounded).
 _CLOSE_TIMEOUT = 10.0
 
@@ -48,13 +54,38 @@ def is_connection_loss(exc: BaseException) -> bool:
     code = getattr(getattr(exc, "error", None), "code", None)
     if type(exc).__name__ == "MCPError":
         message = str(getattr(getattr(exc, "error", None), "message", "")).lower()
-        return code == CONNECTION_CLOSED or message in _SESSION_GONE
+        return (
+            code == CONNECTION_CLOSED
+            or message in _SESSION_GONE
+            or any(word in message for word in _SESSION_WORDING)
+        )
     import anyio
 
     if isinstance(exc, OSError | EOFError | anyio.BrokenResourceError | anyio.ClosedResourceError):
         return True
     # httpx2 transport errors (connection refused / reset) without importing httpx2 here.
     return any(c.__name__ in ("TransportError", "NetworkError") for c in type(exc).__mro__)
+
+
+def is_http_standin(exc: BaseException) -> bool:
+    """Whether ``exc`` is the SDK's stand-in for an HTTP error status that carried no JSON-RPC error."""
+    exc = leaf(exc)
+    message = str(getattr(getattr(exc, "error", None), "message", "")).lower()
+    return type(exc).__name__ == "MCPError" and message == _HTTP_STANDIN
+
+
+async def session_rejected(session: Any) -> bool:
+    """After an HTTP error on a request: whether the session itself is refused (a ping fails too).
+
+    A server restarted between two calls may answer our stale session id with any 4xx and no
+    JSON-RPC body; a session-bound ping failing the same way means the session is lost.
+    """
+    try:
+        async with asyncio.timeout(_PROBE_TIMEOUT):
+            await session.send_ping()
+    except Exception as exc:
+        return is_connection_loss(exc) or is_http_standin(exc)
+    return False
 
 
 class Connection:
@@ -92,11 +123,14 @@ class Connection:
                 read, write = await stack.enter_async_context(
                     open_transport(source.config, cwd=source.cwd, errlog=errlog)
                 )
+                from agentcore.tools.mcp._callbacks import session_kwargs
+
                 session = ClientSession(
                     read,
                     write,
                     message_handler=self._on_message,
                     client_info=Implementation(name="agentcore", version=_version()),
+                    **session_kwargs(source),
                 )
                 await stack.enter_async_context(session)
                 await session.initialize()

@@ -83,7 +83,18 @@ def _block_parts(block: Any) -> list[Part]:
 def _joined(parts: list[Part]) -> Content:
     if all(isinstance(p, TextPart) for p in parts):
         return "\n".join(p.text for p in parts if isinstance(p, TextPart))
-    return tuple(parts)
+    # Text-only views of the message (OpenAI's tool role, logs) concatenate the text parts: each
+    # text after the first starts on its own line, or "requested:" and "The image" run together.
+    out: list[Part] = []
+    seen_text = False
+    for part in parts:
+        if isinstance(part, TextPart):
+            text = part.text if not seen_text or part.text.startswith("\n") else "\n" + part.text
+            out.append(TextPart(text))
+            seen_text = True
+        else:
+            out.append(part)
+    return tuple(out)
 
 
 def to_output(result: Any) -> ToolOutput:

@@ -73,12 +73,57 @@ def _convert(name: str, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, lis
             entry[key] = raw[key]
     if "command" not in entry and "url" not in entry:
         return None, [f"skipped '{name}': it has neither 'command' nor 'url'"]
+    for key in ("command", "cwd", "url"):
+        if isinstance(entry.get(key), str):
+            entry[key] = _escape(entry[key], f"{name}.{key}", notes)
+    if isinstance(entry.get("args"), list):
+        entry["args"] = [
+            _escape(a, f"{name}.args[{i}]", notes) if isinstance(a, str) else a
+            for i, a in enumerate(cast(list[Any], entry["args"]))
+        ]
+    for key in ("env", "headers"):
+        if isinstance(entry.get(key), dict):
+            entry[key] = {
+                k: _escape(v, f"{name}.{key}.{k}", notes) if isinstance(v, str) else v
+                for k, v in cast(dict[str, Any], entry[key]).items()
+            }
     if raw.get("disabled") is True:
         entry["enabled"] = False
     dropped = sorted(k for k in raw if k not in (*_KEPT, "disabled"))
     if dropped:
         notes.append(f"'{name}': dropped keys cipher.yml does not use: {', '.join(dropped)}")
     return entry, notes
+
+
+# Editor variables (Cursor, VS Code): ``${env:NAME}`` maps onto our ``${NAME}``, ``${userHome}`` onto
+# ``${HOME}``; the rest (``${workspaceFolder}``, ``${input:...}``...) only mean something inside the editor.
+_EDITOR_VAR = re.compile(r"\$\{([A-Za-z]+)(?::([^}]*))?\}")
+
+
+def _escape(value: str, where: str, notes: list[str]) -> str:
+    """A source value as a cipher.yml value: literal ``$`` doubled, editor variables translated.
+
+    The source files do not expand ``$NAME`` (Claude Desktop passes values as written), while
+    cipher.yml does: an unescaped ``p@$$w0rd`` would load as ``p@$w0rd``.
+    """
+    out: list[str] = []
+    pos = 0
+    for match in _EDITOR_VAR.finditer(value):
+        out.append(value[pos : match.start()].replace("$", "$$"))
+        pos = match.end()
+        kind, arg = match.group(1), match.group(2)
+        if kind == "env" and arg and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", arg):
+            out.append("${" + arg + "}")
+        elif kind == "userHome" and arg is None:
+            out.append("${HOME}")
+        else:
+            notes.append(
+                f"'{where}': {match.group(0)} is an editor variable with no meaning here; "
+                "it was kept as literal text: replace it in cipher.yml"
+            )
+            out.append(match.group(0).replace("$", "$$"))
+    out.append(value[pos:].replace("$", "$$"))
+    return "".join(out)
 
 
 def entries_yaml(entries: dict[str, dict[str, Any]], *, with_key: bool = True) -> str:
@@ -111,12 +156,13 @@ def merge_into_config(text: str, entries: dict[str, dict[str, Any]], *, replace:
             key_path="mcpServers",
             hint="pass --replace to overwrite them, or rename them in the source file",
         )
-    if clash:
-        # Rewriting in place would lose the old entries' comments anyway: do it on the data.
-        data = cast(dict[str, Any], current)
-        data["mcpServers"] = {**cast(dict[str, Any], existing), **entries}
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     lines = text.splitlines()
+    if clash:
+        # Each replaced entry is rewritten where it stands; every other line (comments included) stays.
+        lines = _replace_entries(lines, {name: entries[name] for name in clash})
+        entries = {name: entry for name, entry in entries.items() if name not in clash}
+        if not entries:
+            return "\n".join(lines) + "\n"
     for index, line in enumerate(lines):
         match = _TOP_KEY.match(line)
         if match is None:
@@ -133,6 +179,37 @@ def merge_into_config(text: str, entries: dict[str, dict[str, Any]], *, replace:
         return "\n".join(head + lines[index + 1 :]) + "\n"
     sep = "" if not text or text.endswith("\n") else "\n"
     return text + sep + "\n" + entries_yaml(entries)
+
+
+def _replace_entries(lines: list[str], new: dict[str, dict[str, Any]]) -> list[str]:
+    """``lines`` with the block-style ``mcpServers`` children named in ``new`` rewritten in place."""
+    out: list[str] = []
+    inside = False
+    indent = 0
+    dropping = False
+    for index, line in enumerate(lines):
+        stripped = line.lstrip()
+        width = len(line) - len(stripped)
+        if _TOP_KEY.match(line):
+            inside, dropping = True, False
+            indent = _child_indent(lines[index + 1 :])
+            out.append(line)
+            continue
+        if inside and stripped and not stripped.startswith("#") and width == 0:
+            inside = dropping = False
+        if inside and stripped and width <= indent and stripped.startswith("#"):
+            dropping = False  # a comment at entry level belongs to the next entry
+        elif inside and stripped and width == indent:
+            key = stripped.split(":", 1)[0].strip().strip("'\"")
+            dropping = key in new
+            if dropping:
+                body = entries_yaml({key: new[key]}, with_key=False).splitlines()
+                out.extend(" " * indent + part for part in body if part)
+        elif inside and dropping and stripped and width < indent:
+            dropping = False
+        if not dropping:
+            out.append(line)
+    return out
 
 
 def _child_indent(rest: list[str]) -> int:

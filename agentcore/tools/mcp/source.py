@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -16,8 +17,17 @@ from typing import IO, TYPE_CHECKING, Any, Literal, cast
 from agentcore.errors import AgentcoreError, describe
 from agentcore.logs import get_logger
 from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSpec
-from agentcore.tools.mcp._connection import REQUEST_TIMEOUT, Connection, is_connection_loss, leaf
+from agentcore.tools.mcp._callbacks import resolve_roots
+from agentcore.tools.mcp._connection import (
+    REQUEST_TIMEOUT,
+    Connection,
+    is_connection_loss,
+    is_http_standin,
+    leaf,
+    session_rejected,
+)
 from agentcore.tools.mcp._convert import keep_tool, prompt_messages, resource_text, to_output, to_spec
+from agentcore.tools.mcp._handlers import McpHooks
 from agentcore.tools.mcp._transport import log_path
 
 if TYPE_CHECKING:
@@ -108,6 +118,11 @@ class McpToolSource:
         self.refreshes = 0
         """Completed ``tools/list_changed`` refreshes (the manager already told); see ``wait_refreshes``."""
         self._refreshed = asyncio.Event()
+        self.hooks = McpHooks()
+        """Sampling / elicitation / progress handlers, set by the embedding Agent or CLI."""
+        self.call_contexts: list[contextvars.Context] = []
+        """Contexts of the tool calls in flight: server requests are answered in the latest one."""
+        self._roots: list[Path] | None = None
         self._retry_safe: set[str] = set()
         """Tools annotated ``idempotentHint`` or ``readOnlyHint``: the only ones retried after a crash."""
 
@@ -148,6 +163,23 @@ class McpToolSource:
             "reconnects": self.reconnects,
             "log": str(self.log_file) if self.log_file else None,
         }
+
+    def roots(self) -> list[Path]:
+        """The roots offered to the server (``roots:``; a stdio server's working directory by default)."""
+        if self._roots is None:
+            self._roots = resolve_roots(self.config.roots, self.cwd, self.transport == "stdio")
+        return list(self._roots)
+
+    async def set_roots(self, roots: list[Path]) -> None:
+        """Change the roots and tell a connected server (``notifications/roots/list_changed``)."""
+        self._roots = [p.resolve() for p in roots]
+        conn = self._conn
+        if conn is not None and conn.session is not None and not conn.lost:
+            import warnings
+
+            with warnings.catch_warnings():  # deprecated in a later protocol revision, still answered
+                warnings.simplefilter("ignore")
+                await conn.session.send_roots_list_changed()
 
     def set_change_callback(self, callback: ToolsChanged | None) -> None:
         """Called (by the manager) after the cached tool list changed."""
@@ -352,7 +384,7 @@ class McpToolSource:
         try:
             return await fn(session)
         except Exception as exc:
-            if not is_connection_loss(exc):
+            if not is_connection_loss(exc) and not (is_http_standin(exc) and await session_rejected(session)):
                 raise
             log.warning("MCP connection lost", server=self.name, op=op, error=describe(leaf(exc)).message)
         async with self._lock:
@@ -373,17 +405,31 @@ class McpToolSource:
         """Call ``spec`` by the server's own name; failures come back as error outputs, not exceptions."""
         name = spec.call_name
 
+        sink = self.hooks.progress
+
+        async def progress(value: float, total: float | None, message: str | None) -> None:
+            if sink is not None:
+                sink(self.name, name, value, total, message)
+
         async def run(session: Any) -> Any:
             # Our own deadline (not the SDK's read timeout, which starts only after the write):
             # cancelling the request sends the server a courtesy cancel and keeps the session usable.
             async with asyncio.timeout(timeout):
-                return await session.call_tool(name, arguments)
+                return await session.call_tool(name, arguments, progress_callback=progress)
 
         async def ping(session: Any) -> Any:
             async with asyncio.timeout(timeout):
                 return await session.send_ping()
 
         safe = name in self._retry_safe
+        context = contextvars.copy_context()
+        self.call_contexts.append(context)
+        try:
+            return await self._call(name, run, ping, safe, timeout)
+        finally:
+            self.call_contexts.remove(context)
+
+    async def _call(self, name: str, run: Any, ping: Any, safe: bool, timeout: float) -> ToolOutput:
         try:
             if not safe:
                 # A call that must not run twice goes out only on a connection just seen alive (a
