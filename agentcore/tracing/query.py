@@ -108,10 +108,17 @@ class _Group:
     cost: float = 0.0
     unpriced: int = 0
     unreported: int = 0
+    cache_hits: int = 0
+    cache_saved_tokens: int = 0
     latencies: list[float] = field(default_factory=list[float])
 
     def add(self, row: Any) -> None:
         self.requests += 1
+        if row.status == "cache_hit":  # answered from the response cache: nothing was spent
+            self.cache_hits += 1
+            self.cache_saved_tokens += (row.prompt_tokens or 0) + (row.completion_tokens or 0)
+            self.latencies.append(row.latency_ms)
+            return
         self.errors += row.status == "error"
         self.cancelled += row.status == "cancelled"
         if row.usage_reported:
@@ -137,6 +144,8 @@ class _Group:
             "cost_usd": priced if not self.unpriced else None,
             "cost_usd_priced": priced,
             "unpriced_requests": self.unpriced,
+            "cache_hits": self.cache_hits,
+            "cache_saved_tokens": self.cache_saved_tokens,
             "p50_latency_ms": round(p50, 1) if p50 is not None else None,
             "p95_latency_ms": round(p95, 1) if p95 is not None else None,
         }

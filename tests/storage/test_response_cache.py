@@ -96,6 +96,11 @@ async def test_a_repeated_request_is_a_hit_that_costs_nothing(
     (live, hit) = setup.calls()
     assert live[0] == "success" and live[3] is not None and live[3] > 0
     assert hit == ("cache_hit", 120, 30, 0.0)  # the original tokens, no cost
+    async with Agent(setup.config(fake_openai, tmp_path)) as reader:
+        used = await reader.usage(session="b")
+    # `usage` counts the hit as a hit with the tokens it saved, never as tokens spent.
+    assert (used["requests"], used["cache_hits"], used["cache_saved_tokens"]) == (1, 1, 150)
+    assert (used["prompt_tokens"], used["completion_tokens"], used["cost_usd"]) == (0, 0, 0.0)
 
 
 async def test_a_new_agent_hits_what_an_earlier_one_stored(

@@ -118,20 +118,23 @@ async def test_tokens_are_per_user_when_keys_are(
 async def test_token_never_reaches_the_logs(
     token_api: FakeTokenApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The suite's JSON log (tests/conftest.py configures it, as a host application would): the part
-    # this test wrote.
+    # The CLI's logging set-up (JSON lines at info and up) pointed at this test's file, then the
+    # suite's own set-up again (tests/conftest.py).
+    from agentcore.logs import configure_logging
     from tests.conftest import _SECRET_LOG  # pyright: ignore[reportPrivateUsage]
 
-    start = _SECRET_LOG.stat().st_size if _SECRET_LOG.exists() else 0
-    token_api.push("x", "y")
-    data = agent_data(token_llm(token_api.url), tmp_path)
-    async with Agent(load_config_from_dict(data, base_dir=tmp_path)) as agent:
-        await agent.run("hi")
-        token_api.revoke()
-        await agent.run("again")  # a refresh logs too
-    with _SECRET_LOG.open(encoding="utf-8") as log_file:
-        log_file.seek(start)
-        text = log_file.read()
+    log_file = tmp_path / "log.jsonl"
+    configure_logging("warning", log_file)
+    try:
+        token_api.push("x", "y")
+        data = agent_data(token_llm(token_api.url), tmp_path)
+        async with Agent(load_config_from_dict(data, base_dir=tmp_path)) as agent:
+            await agent.run("hi")
+            token_api.revoke()
+            await agent.run("again")  # a refresh logs too
+    finally:
+        configure_logging("warning", _SECRET_LOG)
+    text = log_file.read_text(encoding="utf-8")
     assert "http.token_refresh" in text
     assert "tok-1" not in text and "tok-2" not in text
     assert "sk-test-ernie-secret-0001" not in text
