@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from agentcore.messages import InternalMessage
 if TYPE_CHECKING:
     import tiktoken
 
+    from agentcore.models import Catalog
     from agentcore.tools.base import ToolSpec
 
 _CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
@@ -116,23 +116,6 @@ def encoding(name: str) -> tiktoken.Encoding:
     return enc
 
 
-# (pattern on the normalised model name, encoding, calibration factor, exact?)
-_FAMILIES: tuple[tuple[str, str, float, bool], ...] = (
-    (
-        r"gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|(^|/)o[1-9]\b|(^|/)o[1-9]-|gpt-oss|chatgpt-4o",
-        "o200k_base",
-        1.0,
-        True,
-    ),
-    (r"gpt-4|gpt-3\.5|text-embedding|davinci|babbage", "cl100k_base", 1.0, True),
-    (r"claude|anthropic", "cl100k_base", 1.2, False),
-    (r"gemini|gemma", "o200k_base", 1.1, False),
-    (r"qwen|qwq", "o200k_base", 1.1, False),
-    (r"deepseek", "o200k_base", 1.1, False),
-    (r"llama|mistral|mixtral|phi", "cl100k_base", 1.1, False),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class TokenCounter:
     """Counts tokens for one model. ``exact`` is False when counts are a calibrated estimate."""
@@ -144,13 +127,12 @@ class TokenCounter:
     key: str = field(init=False, default="", compare=False)
 
     @classmethod
-    def for_model(cls, model: str) -> TokenCounter:
-        """The counter for ``model``, matched by family (unknown models get a cl100k estimate)."""
-        name = model.lower()
-        for pattern, enc, factor, exact in _FAMILIES:
-            if re.search(pattern, name):
-                return cls(enc, factor, exact)
-        return cls("cl100k_base", 1.1, False)
+    def for_model(cls, model: str, catalog: Catalog | None = None) -> TokenCounter:
+        """The counter for ``model`` from the catalog (unknown models get a cl100k estimate)."""
+        from agentcore.models import default_catalog
+
+        tok = (catalog or default_catalog()).lookup(model).tokenizer
+        return cls(tok.encoding, tok.factor, tok.exact)
 
     def __post_init__(self) -> None:
         # Looked up once per message per request: computed once, not per call.
