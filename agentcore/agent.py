@@ -16,11 +16,12 @@ from agentcore.context.manager import ContextManager
 from agentcore.llm.client import ModelClient
 from agentcore.llm.events import ErrorEvent, FinalAnswer, LimitReached, StreamEvent, ToolResult
 from agentcore.llm.service import LLMService
-from agentcore.messages import ImagePart, Usage
+from agentcore.messages import AudioPart, ImagePart, Usage
 from agentcore.tools.base import ToolSource
 from agentcore.tools.manager import UnifiedToolManager
 
 ImageInput = str | bytes | ImagePart | None
+AudioInput = str | bytes | AudioPart | None  # a WAV/MP3 file path or its bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,7 @@ class Agent:
         text: str,
         *,
         image: ImageInput = None,
+        audio: AudioInput = None,
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
@@ -213,7 +215,7 @@ class Agent:
         """Run one user turn, yielding events as they happen (text deltas, tool calls, results, the answer)."""
         await self.start()
         client = self.client_for(profile, model)
-        message = self.service.user_message(text, image, client)
+        message = self.service.user_message(text, image, client, audio)
         async with self.call_log.run_span(session):
             try:
                 context = self.session(session)
@@ -228,6 +230,7 @@ class Agent:
         text: str,
         *,
         image: ImageInput = None,
+        audio: AudioInput = None,
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
@@ -235,11 +238,13 @@ class Agent:
         """Run one user turn to its end and return the answer with what happened on the way.
         ``profile`` / ``model`` (``provider/model``) choose the model client for this run."""
         async with self.call_log.run_span(session):
-            return await self._run(text, image, session, self.client_for(profile, model))
+            return await self._run(text, image, session, self.client_for(profile, model), audio)
 
-    async def _run(self, text: str, image: ImageInput, session: str | None, client: ModelClient) -> RunResult:
+    async def _run(
+        self, text: str, image: ImageInput, session: str | None, client: ModelClient, audio: AudioInput = None
+    ) -> RunResult:
         await self.start()
-        message = self.service.user_message(text, image, client)
+        message = self.service.user_message(text, image, client, audio)
         records: list[ToolCallRecord] = []
         context = self.session(session)
         session = context.name
@@ -278,6 +283,7 @@ class Agent:
         text: str,
         *,
         image: ImageInput = None,
+        audio: AudioInput = None,
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
@@ -286,7 +292,9 @@ class Agent:
 
         async def _once() -> RunResult:
             try:
-                return await self.run(text, image=image, session=session, profile=profile, model=model)
+                return await self.run(
+                    text, image=image, audio=audio, session=session, profile=profile, model=model
+                )
             finally:
                 await self.close()
 

@@ -71,6 +71,9 @@ def run(
     cont: Annotated[
         bool, typer.Option("--continue", help="continue the last `agentcore run` session")
     ] = False,
+    audio: Annotated[
+        Path | None, typer.Option("--audio", help="attach a WAV/MP3 recording (models with audio input)")
+    ] = None,
 ) -> None:
     """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""
     from agentcore.cli._common import fail, overrides, read_prompt, split_model
@@ -82,7 +85,7 @@ def run(
     model, target = split_model(model)
     code = run_once(
         config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont,
-        choice=(profile, target),
+        choice=(profile, target), audio=audio,
     )  # fmt: skip
     if code:
         raise typer.Exit(code)
@@ -134,6 +137,7 @@ TOP_LEVEL_MODULES = (
     "agentcore.cli.trace_cmd",
     "agentcore.cli.profiles_cmd",
     "agentcore.cli.pricing_cmd",
+    "agentcore.cli.models_cmd",
     "agentcore.cli.serve_cmd",
 )  # modules adding top-level commands to ``app``
 

@@ -25,8 +25,10 @@ async def _run(
     session: str | None = None,
     cont: bool = False,
     choice: Choice = (None, None),
+    audio: Path | None = None,
 ) -> int:
     agent = load_agent(config, flags, choice)
+    sound = str(audio) if audio else None
     try:
         if cont:
             last = await agent.sessions.last("run")
@@ -34,11 +36,13 @@ async def _run(
         session = session or agent.sessions.new_name("run")
         agent.session(session, kind="run")
         if json_out:
-            result = await agent.run(text, image=str(image) if image else None, session=session)
+            result = await agent.run(text, image=str(image) if image else None, audio=sound, session=session)
             sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         printer = EventPrinter()
-        async for event in agent.stream(text, image=str(image) if image else None, session=session):
+        async for event in agent.stream(
+            text, image=str(image) if image else None, audio=sound, session=session
+        ):
             printer(event)
         printer.finish()
         return EXIT_LIMIT if printer.limit is not None else 0
@@ -58,13 +62,14 @@ def run_once(
     session: str | None = None,
     cont: bool = False,
     choice: Choice = (None, None),
+    audio: Path | None = None,
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
     from agentcore.cli._signals import TerminateAsInterrupt
 
     with user_errors(), TerminateAsInterrupt() as stop:
         try:
-            return asyncio.run(_run(config, flags, text, json_out, image, session, cont, choice))
+            return asyncio.run(_run(config, flags, text, json_out, image, session, cont, choice, audio))
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")
             return stop.exit_code if stop.signum else 130

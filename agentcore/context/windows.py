@@ -14,6 +14,7 @@ log = structlog.get_logger("agentcore.context")
 
 DEFAULT_WINDOW = 32_768
 
+
 @dataclass(frozen=True, slots=True)
 class ContextWindow:
     """The token budget of one model: window size, output reserve, and where it came from."""

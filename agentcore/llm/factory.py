@@ -36,7 +36,16 @@ REGISTRY: dict[str, str] = {
 #: the name ``-p`` / ``profile=`` accepts for the ``llm:`` block when no profile of that name exists
 LLM_PROFILE = "default"
 # Fields a target inherits from ``llm:`` only when it is the same provider and does not set them.
-_ENDPOINT = ("api_key", "base_url", "headers", "azure", "aws", "qwen_options", "supports_images", "supports_audio")
+_ENDPOINT = (
+    "api_key",
+    "base_url",
+    "headers",
+    "azure",
+    "aws",
+    "qwen_options",
+    "supports_images",
+    "supports_audio",
+)
 
 
 def create_provider(config: LLMConfig) -> ProviderClient:
