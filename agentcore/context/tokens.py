@@ -54,6 +54,16 @@ REPLY_PRIMING = 3
 # A typical image costs this many tokens (OpenAI high detail 1024px ~ 765, Claude ~ 1,600 for 1.15 MP).
 IMAGE_TOKENS = 1_000
 
+# Audio is billed by duration (OpenAI: about 10 tokens a second); a 16 kHz 16-bit WAV is 32 KB a
+# second, a 128 kbit/s MP3 16 KB: one token per 1,600 bytes errs on the safe (larger) side for both.
+AUDIO_BYTES_PER_TOKEN = 1_600
+
+
+def audio_tokens(size: int) -> int:
+    """Estimated input tokens of ``size`` bytes of audio."""
+    return max(50, size // AUDIO_BYTES_PER_TOKEN)
+
+
 _encodings: dict[str, tiktoken.Encoding] = {}
 _lock = threading.Lock()
 
@@ -155,6 +165,7 @@ class TokenCounter:
         if cached is not None:
             return int(cached)
         count = MESSAGE_OVERHEAD + self.text(msg.text) + IMAGE_TOKENS * len(msg.images)
+        count += sum(audio_tokens(len(part.data)) for part in msg.audio)
         for call in msg.tool_calls:
             count += 8 + self.text(call.name) + self.text(call.arguments)
         if msg.name and msg.role == "tool":

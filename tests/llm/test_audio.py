@@ -126,3 +126,13 @@ def test_run_audio_option(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     proc = run_cli("run", "-c", str(refused), "--audio", str(path), "what did I say?")
     assert proc.returncode != 0
     assert "does not take audio input" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_audio_counts_against_the_context_window() -> None:
+    from agentcore.context.tokens import TokenCounter
+    from agentcore.messages import AudioPart, InternalMessage
+
+    counter = TokenCounter.for_model("gpt-4o-audio-preview")
+    plain = counter.message(InternalMessage.user("listen"))
+    minute = AudioPart(b"\x00" * 32_000 * 60, "wav")  # a minute of 16 kHz 16-bit mono
+    assert counter.message(InternalMessage.user("listen", audio=(minute,))) - plain >= 600
