@@ -283,13 +283,6 @@ def lookup(model: str, provider: str | None = None) -> ModelInfo:
     return default_catalog().lookup(model, provider)
 
 
-def describe_price_source(match: Match | None) -> str:
-    """Where a price came from, for people."""
-    if match is None:
-        return "unpriced"
-    return "built-in list price" if match.origin == "builtin" else match.origin
-
-
 __all__ = [
     "AUDIO_PROVIDERS",
     "FACTS",
