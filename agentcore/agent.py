@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -71,6 +72,14 @@ class RunResult:
         }
 
 
+def _cache_scope(enabled: bool, session: str | None) -> AbstractContextManager[None]:
+    """The response cache's view of this run: on or off, and for which user and session."""
+    from agentcore.llm.cache import cache_context
+    from agentcore.tracing.context import current
+
+    return cache_context(enabled=enabled, user=current().user_id, session=session)
+
+
 def _maybe_json(text: str) -> Any:
     try:
         return json.loads(text) if text else {}
@@ -114,11 +123,15 @@ class Agent:
         from agentcore.context.sessions import build_sessions, new_session_name
 
         self._system_prompt = load_system_prompt(config)
+        from agentcore.llm.cache import open_cache
+
+        self.response_cache = open_cache(config)  # None unless cache.enabled
+        cache = self.response_cache
         # The default client: ``profile`` / ``model``, else defaultProfile, else the llm: block.
         self.service = LLMService(
-            build_client(config, profile, model),
+            build_client(config, profile, model, cache=cache),
             tools=self.tools,
-            factory=lambda p, m: build_client(config, p, m),
+            factory=lambda p, m: build_client(config, p, m, cache=cache),
         )
         # Stored sessions; compression summaries are one history-free request (direct_generate).
         self.sessions = build_sessions(config, self._system_prompt, self._summarize)
@@ -191,6 +204,8 @@ class Agent:
             await self.service.aclose()
             self._started = False
             await self.sessions.close()
+            if self.response_cache is not None:
+                await self.response_cache.aclose()  # finishes the cache writes in flight
             await self.call_log.close()  # flushes every queued call-log row
 
     async def __aenter__(self) -> Agent:
@@ -211,16 +226,19 @@ class Agent:
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
+        cache: bool = True,
     ) -> AsyncIterator[StreamEvent]:
-        """Run one user turn, yielding events as they happen (text deltas, tool calls, results, the answer)."""
+        """Run one user turn, yielding events as they happen (text deltas, tool calls, results, the answer).
+        ``cache=False`` bypasses the response cache for this run."""
         await self.start()
         client = self.client_for(profile, model)
         message = self.service.user_message(text, image, client, audio)
         async with self.call_log.run_span(session):
             try:
                 context = self.session(session)
-                async for event in self.service.run_loop(context, message, stream=True, client=client):
-                    yield event
+                with _cache_scope(cache, context.name):
+                    async for event in self.service.run_loop(context, message, stream=True, client=client):
+                        yield event
             except Exception as exc:
                 yield ErrorEvent(exc)
                 raise
@@ -234,11 +252,15 @@ class Agent:
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
+        cache: bool = True,
     ) -> RunResult:
         """Run one user turn to its end and return the answer with what happened on the way.
-        ``profile`` / ``model`` (``provider/model``) choose the model client for this run."""
+        ``profile`` / ``model`` (``provider/model``) choose the model client for this run;
+        ``cache=False`` bypasses the response cache."""
         async with self.call_log.run_span(session):
-            return await self._run(text, image, session, self.client_for(profile, model), audio)
+            context = self.session(session)
+            with _cache_scope(cache, context.name):
+                return await self._run(text, image, session, self.client_for(profile, model), audio)
 
     async def _run(
         self, text: str, image: ImageInput, session: str | None, client: ModelClient, audio: AudioInput = None
@@ -287,13 +309,14 @@ class Agent:
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
+        cache: bool = True,
     ) -> RunResult:
         """``run`` for synchronous code; closes the agent's connections afterwards."""
 
         async def _once() -> RunResult:
             try:
                 return await self.run(
-                    text, image=image, audio=audio, session=session, profile=profile, model=model
+                    text, image=image, audio=audio, session=session, profile=profile, model=model, cache=cache
                 )
             finally:
                 await self.close()

@@ -74,6 +74,7 @@ def run(
     audio: Annotated[
         Path | None, typer.Option("--audio", help="attach a WAV/MP3 recording (models with audio input)")
     ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
 ) -> None:
     """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""
     from agentcore.cli._common import fail, overrides, read_prompt, split_model
@@ -85,7 +86,7 @@ def run(
     model, target = split_model(model)
     code = run_once(
         config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont,
-        choice=(profile, target), audio=audio,
+        choice=(profile, target), audio=audio, cache=not no_cache,
     )  # fmt: skip
     if code:
         raise typer.Exit(code)
@@ -131,6 +132,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("sessions", "agentcore.cli.sessions_cmd:sessions_app"),
     ("providers", "agentcore.cli.providers_cmd:providers_app"),
     ("keys", "agentcore.cli.keys_cmd:keys_app"),
+    ("cache", "agentcore.cli.cache_cmd:cache_app"),
 )
 TOP_LEVEL_MODULES = (
     "agentcore.cli.usage_cmd",
@@ -139,6 +141,7 @@ TOP_LEVEL_MODULES = (
     "agentcore.cli.pricing_cmd",
     "agentcore.cli.models_cmd",
     "agentcore.cli.serve_cmd",
+    "agentcore.cli.dashboard_cmd",
 )  # modules adding top-level commands to ``app``
 
 

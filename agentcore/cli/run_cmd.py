@@ -25,6 +25,7 @@ async def _run(
     session: str | None = None,
     cont: bool = False,
     choice: Choice = (None, None),
+    cache: bool = True,
     audio: Path | None = None,
 ) -> int:
     agent = load_agent(config, flags, choice)
@@ -36,12 +37,14 @@ async def _run(
         session = session or agent.sessions.new_name("run")
         agent.session(session, kind="run")
         if json_out:
-            result = await agent.run(text, image=str(image) if image else None, audio=sound, session=session)
+            result = await agent.run(
+                text, image=str(image) if image else None, audio=sound, session=session, cache=cache
+            )
             sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         printer = EventPrinter()
         async for event in agent.stream(
-            text, image=str(image) if image else None, audio=sound, session=session
+            text, image=str(image) if image else None, audio=sound, session=session, cache=cache
         ):
             printer(event)
         printer.finish()
@@ -62,6 +65,7 @@ def run_once(
     session: str | None = None,
     cont: bool = False,
     choice: Choice = (None, None),
+    cache: bool = True,
     audio: Path | None = None,
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
@@ -69,7 +73,9 @@ def run_once(
 
     with user_errors(), TerminateAsInterrupt() as stop:
         try:
-            return asyncio.run(_run(config, flags, text, json_out, image, session, cont, choice, audio))
+            return asyncio.run(
+                _run(config, flags, text, json_out, image, session, cont, choice, cache, audio)
+            )
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")
             return stop.exit_code if stop.signum else 130

@@ -55,6 +55,8 @@ class TurnComplete:
     message: InternalMessage
     usage: Usage
     finish_reason: str | None = None
+    #: answered from the response cache: the usage of the original call (``usage`` is then zero)
+    cached: Usage | None = None
 
 
 @dataclass(frozen=True, slots=True)

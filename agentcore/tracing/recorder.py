@@ -136,8 +136,9 @@ class CallObserver:
         kind = type(event)
         if kind is TurnComplete:
             # The round trip's last event: the attempt succeeded, even if the consumer stops here.
-            self._turn = cast(TurnComplete, event)
-            self._finish("success", None)
+            turn = cast(TurnComplete, event)
+            self._turn = turn
+            self._finish("success" if turn.cached is None else "cache_hit", None)
         elif kind is UsageReport:
             self._usage = cast(UsageReport, event).usage
 
@@ -189,6 +190,10 @@ class CallObserver:
         status = self._status
         usage = turn.usage if turn is not None else self._usage
         recorder = self._recorder
+        saved: float | None = None
+        if turn is not None and turn.cached is not None:  # cache_hit: the original tokens, nothing spent
+            usage = turn.cached
+            saved = recorder.prices.cost(provider, model, usage)
         stream = request.stream
         first = self._first
         error = self._error
@@ -213,7 +218,9 @@ class CallObserver:
             "stream": stream,
             "messages_count": len(request.messages) + (1 if request.system else 0),
             **usage_columns(usage),
-            "cost_usd": row_cost(recorder, provider, model, status, usage),
+            "cost_usd": 0.0
+            if turn is not None and turn.cached is not None
+            else row_cost(recorder, provider, model, status, usage),
             "latency_ms": round((self._end - self._start) * 1000, 3),
             "time_to_first_token_ms": round((first - self._start) * 1000, 3)
             if stream and first is not None
@@ -232,10 +239,10 @@ class CallObserver:
         # One line per call for the JSON log (INFO: filtered out at the default console level).
         # Built here, in the writer task, so the context fields are passed explicitly.
         if _stdlog.isEnabledFor(logging.INFO):
-            self._log(row)
+            self._log(row, saved)
         return row
 
-    def _log(self, row: dict[str, Any]) -> None:
+    def _log(self, row: dict[str, Any], saved: float | None) -> None:
         log.info(
             "llm.call",
             call_id=row["id"],
@@ -252,6 +259,7 @@ class CallObserver:
             completion_tokens=row["completion_tokens"],
             cache_write_tokens=row["cache_write_tokens"],
             cost_usd=row["cost_usd"],
+            saved_usd=saved,
             latency_ms=row["latency_ms"],
             attempt=self.attempt,
             error=row["error_message"],
