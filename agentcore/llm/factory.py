@@ -129,6 +129,8 @@ def target_llm(base: LLMConfig, target: TargetConfig, profile: ProfileConfig | N
             update[name] = {} if name == "headers" else None
     if target.tool_calling is not None:  # ptools: per-target toolCalling
         update["tool_calling"] = target.tool_calling
+    elif target.native_tools is False:  # catalog: a models: entry without native tools
+        update["tool_calling"] = "prompt"
     if profile is not None:
         for name, value in (
             ("temperature", profile.temperature),
