@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "ToolCall": "agentcore.messages",
     "Usage": "agentcore.messages",
     "ImagePart": "agentcore.messages",
+    "AudioPart": "agentcore.messages",
+    "CapabilityError": "agentcore.errors",
     "TextPart": "agentcore.messages",
     "AgentcoreError": "agentcore.errors",
     "ConfigError": "agentcore.errors",
@@ -60,6 +62,8 @@ __all__ = [
     "AgentcoreError",
     "ApprovalRequest",
     "ApprovalRequired",
+    "AudioPart",
+    "CapabilityError",
     "ConfigError",
     "ContextLengthExceeded",
     "ContextManager",
@@ -108,6 +112,7 @@ if TYPE_CHECKING:
     from agentcore.config.schema import LLMConfig as LLMConfig
     from agentcore.context.manager import ContextManager as ContextManager
     from agentcore.errors import AgentcoreError as AgentcoreError
+    from agentcore.errors import CapabilityError as CapabilityError
     from agentcore.errors import ConfigError as ConfigError
     from agentcore.errors import ContextLengthExceeded as ContextLengthExceeded
     from agentcore.errors import LimitError as LimitError
@@ -128,6 +133,7 @@ if TYPE_CHECKING:
     from agentcore.llm.events import UsageReport as UsageReport
     from agentcore.llm.factory import create_llm_service as create_llm_service
     from agentcore.llm.service import LLMService as LLMService
+    from agentcore.messages import AudioPart as AudioPart
     from agentcore.messages import ImagePart as ImagePart
     from agentcore.messages import InternalMessage as InternalMessage
     from agentcore.messages import TextPart as TextPart

@@ -19,7 +19,7 @@ from agentcore.llm.client import ModelClient
 from agentcore.llm.events import ErrorEvent, FinalAnswer, LimitReached, StreamEvent, ToolResult
 from agentcore.llm.output import OutputHandler, OutputMode, choose_mode
 from agentcore.llm.service import LLMService
-from agentcore.messages import ImagePart, Usage
+from agentcore.messages import AudioPart, ImagePart, Usage
 from agentcore.tools.base import ToolSource
 from agentcore.tools.context import Approver, RunState
 from agentcore.tools.decorator import LocalTool, tool
@@ -27,6 +27,7 @@ from agentcore.tools.manager import UnifiedToolManager
 
 ImageInput = str | bytes | ImagePart | None
 OutputT = TypeVar("OutputT")
+AudioInput = str | bytes | AudioPart | None  # a WAV/MP3 file path or its bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +294,7 @@ class Agent:
         text: str,
         *,
         image: ImageInput = None,
+        audio: AudioInput = None,
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
@@ -310,7 +312,7 @@ class Agent:
         client, run, output = self._prepare(
             profile, model, session, deps, approve, output_type, output_mode, stream=True
         )
-        message = self.service.user_message(text, image, client)
+        message = self.service.user_message(text, image, client, audio)
         async with self.call_log.run_span(session):
             try:
                 context = self.session(session)
@@ -329,6 +331,7 @@ class Agent:
         text: str,
         *,
         image: ImageInput = None,
+        audio: AudioInput = None,
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
@@ -345,6 +348,7 @@ class Agent:
         text: str,
         *,
         image: ImageInput = None,
+        audio: AudioInput = None,
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
@@ -361,6 +365,7 @@ class Agent:
         text: str,
         *,
         image: ImageInput = None,
+        audio: AudioInput = None,
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
@@ -376,6 +381,7 @@ class Agent:
         text: str,
         *,
         image: ImageInput = None,
+        audio: AudioInput = None,
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
@@ -397,7 +403,7 @@ class Agent:
                 profile, model, session, deps, approve, output_type, output_mode, stream=False
             )
             with _cache_scope(cache, self.session(session).name):
-                return await self._run(text, image, session, client, run, output)
+                return await self._run(text, image, session, client, run, output, audio)
 
     async def _run(
         self,
@@ -407,8 +413,9 @@ class Agent:
         client: ModelClient,
         run: RunState,
         output: OutputHandler[Any] | None,
+        audio: AudioInput = None,
     ) -> RunResult[Any]:
-        message = self.service.user_message(text, image, client)
+        message = self.service.user_message(text, image, client, audio)
         records: list[ToolCallRecord] = []
         context = self.session(session)
         session = context.name
@@ -449,6 +456,7 @@ class Agent:
         text: str,
         *,
         image: ImageInput = None,
+        audio: AudioInput = None,
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
@@ -464,6 +472,7 @@ class Agent:
                 return await self.run(
                     text,
                     image=image,
+                    audio=audio,
                     session=session,
                     profile=profile,
                     model=model,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -43,7 +43,31 @@ class ImagePart:
         return base64.b64encode(self.data).decode("ascii")
 
 
-Part = TextPart | ImagePart
+AudioFormat = Literal["wav", "mp3"]
+_AUDIO_MEDIA_TYPES: dict[str, str] = {"wav": "audio/wav", "mp3": "audio/mpeg"}
+
+
+@dataclass(frozen=True, slots=True)
+class AudioPart:
+    """Audio input (a recording the model listens to): inline bytes, WAV or MP3."""
+
+    data: bytes
+    format: AudioFormat = "wav"
+    type: Literal["audio"] = "audio"
+    #: audio is always inline (OpenAI's ``input_audio`` takes no URL)
+    url: ClassVar[None] = None
+
+    @property
+    def media_type(self) -> str:
+        """``audio/wav`` or ``audio/mpeg``."""
+        return _AUDIO_MEDIA_TYPES[self.format]
+
+    def base64(self) -> str:
+        """The bytes, base64-encoded."""
+        return base64.b64encode(self.data).decode("ascii")
+
+
+Part = TextPart | ImagePart | AudioPart
 Content = str | tuple[Part, ...] | None
 
 
@@ -155,11 +179,20 @@ class InternalMessage:
         """A system message."""
         return InternalMessage("system", text)
 
+    @property
+    def audio(self) -> tuple[AudioPart, ...]:
+        """The audio parts of the message."""
+        if isinstance(self.content, tuple):
+            return tuple(p for p in self.content if isinstance(p, AudioPart))
+        return ()
+
     @staticmethod
-    def user(text: str, images: tuple[ImagePart, ...] = ()) -> InternalMessage:
-        """A user message, multi-part when images are given."""
-        if images:
-            return InternalMessage("user", (TextPart(text), *images))
+    def user(
+        text: str, images: tuple[ImagePart, ...] = (), audio: tuple[AudioPart, ...] = ()
+    ) -> InternalMessage:
+        """A user message, multi-part when images or audio are given."""
+        if images or audio:
+            return InternalMessage("user", (TextPart(text), *images, *audio))
         return InternalMessage("user", text)
 
     @staticmethod
@@ -246,4 +279,47 @@ def _sniff_media_type(data: bytes) -> str | None:
         return "image/gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
+    return None
+
+
+MAX_AUDIO_BYTES = 25_000_000  # OpenAI's limit on one audio input
+
+
+def load_audio(source: str | bytes | AudioPart, *, max_bytes: int = MAX_AUDIO_BYTES) -> AudioPart:
+    """An AudioPart from a file path or raw bytes: WAV or MP3, judged by content (not the file name),
+    at most ``max_bytes``; anything else is a ``CapabilityError`` before a byte is sent or stored."""
+    from pathlib import Path
+
+    from agentcore.errors import CapabilityError
+
+    if isinstance(source, AudioPart):
+        source = source.data
+    if isinstance(source, bytes):
+        data, what = source, "the audio bytes"
+    else:
+        path = Path(source).expanduser()
+        what = f"audio file {path}"
+        if not path.is_file():
+            raise CapabilityError(f"audio file not found: {path}")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise CapabilityError(f"{what} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CapabilityError(f"cannot read {what}: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise CapabilityError(f"{what} is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit")
+    fmt = sniff_audio_format(data)
+    if fmt is None:
+        raise CapabilityError(f"{what} is not WAV or MP3 audio (convert it, e.g. ffmpeg -i in.m4a out.mp3)")
+    return AudioPart(data, fmt)
+
+
+def sniff_audio_format(data: bytes) -> AudioFormat | None:
+    """``wav`` or ``mp3`` from the first bytes; None for anything else."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "wav"
+    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "mp3"
     return None

@@ -71,6 +71,9 @@ def run(
     cont: Annotated[
         bool, typer.Option("--continue", help="continue the last `agentcore run` session")
     ] = False,
+    audio: Annotated[
+        Path | None, typer.Option("--audio", help="attach a WAV/MP3 recording (models with audio input)")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
     schema: Annotated[
         Path | None, typer.Option("--schema", help="answer as JSON matching this JSON schema file")
@@ -87,7 +90,7 @@ def run(
     model, target = split_model(model)
     code = run_once(
         config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont,
-        choice=(profile, target), cache=not no_cache, schema=schema, yes=yes,
+        choice=(profile, target), audio=audio, cache=not no_cache, schema=schema, yes=yes,
     )  # fmt: skip
     if code:
         raise typer.Exit(code)
@@ -140,6 +143,7 @@ TOP_LEVEL_MODULES = (
     "agentcore.cli.trace_cmd",
     "agentcore.cli.profiles_cmd",
     "agentcore.cli.pricing_cmd",
+    "agentcore.cli.models_cmd",
     "agentcore.cli.serve_cmd",
     "agentcore.cli.dashboard_cmd",
 )  # modules adding top-level commands to ``app``

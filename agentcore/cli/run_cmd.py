@@ -28,12 +28,14 @@ async def _run(
     cache: bool = True,
     schema: Path | None = None,
     yes: bool = False,
+    audio: Path | None = None,
 ) -> int:
     from agentcore.cli._approve import run_approver, schema_output
 
     output = schema_output(schema) if schema is not None else None
     agent = load_agent(config, flags, choice)
     agent.approve = run_approver(yes)
+    sound = str(audio) if audio else None
     try:
         if cont:
             last = await agent.sessions.last("run")
@@ -42,17 +44,24 @@ async def _run(
         agent.session(session, kind="run")
         if output is not None:
             result = await agent.run(
-                text, image=str(image) if image else None, session=session, output_type=output, cache=cache
+                text,
+                image=str(image) if image else None,
+                audio=sound,
+                session=session,
+                output_type=output,
+                cache=cache,
             )
             sys.stdout.write(json.dumps(result.output, ensure_ascii=False, indent=2) + "\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         if json_out:
-            result = await agent.run(text, image=str(image) if image else None, session=session, cache=cache)
+            result = await agent.run(
+                text, image=str(image) if image else None, audio=sound, session=session, cache=cache
+            )
             sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         printer = EventPrinter()
         async for event in agent.stream(
-            text, image=str(image) if image else None, session=session, cache=cache
+            text, image=str(image) if image else None, audio=sound, session=session, cache=cache
         ):
             printer(event)
         printer.finish()
@@ -76,6 +85,7 @@ def run_once(
     cache: bool = True,
     schema: Path | None = None,
     yes: bool = False,
+    audio: Path | None = None,
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
     from agentcore.cli._signals import TerminateAsInterrupt
@@ -83,7 +93,7 @@ def run_once(
     with user_errors(), TerminateAsInterrupt() as stop:
         try:
             return asyncio.run(
-                _run(config, flags, text, json_out, image, session, cont, choice, cache, schema, yes)
+                _run(config, flags, text, json_out, image, session, cont, choice, cache, schema, yes, audio)
             )
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")

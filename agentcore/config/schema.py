@@ -140,6 +140,8 @@ class LLMConfig(_Model):
     )
     # --- http providers ---
     http: HttpProviderConfig | None = Field(default=None, description="llm.provider: http")
+    # --- model catalog ---
+    supports_audio: bool | None = Field(default=None, alias="supportsAudio", description="input_audio parts")
 
     # --- config validation ---
     _model_not_blank = field_validator("model")(check_not_blank)
@@ -167,6 +169,16 @@ class TargetConfig(_Model):
     max_concurrency: int | None = Field(default=None, alias="maxConcurrency", ge=1)
     # --- ptools: prompt-based tool calling ---
     tool_calling: ToolCallingMode | None = Field(default=None, alias="toolCalling")
+    # --- model catalog: facts about this model (unset: the built-in catalog decides) ---
+    context_window: int | None = Field(default=None, alias="contextWindow", ge=256, description="tokens")
+    max_output: int | None = Field(default=None, alias="maxOutput", ge=1, description="tokens")
+    tokenizer: Literal["o200k_base", "cl100k_base"] | None = None
+    input_price: float | None = Field(default=None, alias="inputPrice", ge=0, description="USD / 1M tokens")
+    output_price: float | None = Field(default=None, alias="outputPrice", ge=0, description="USD / 1M tokens")
+    cached_input_price: float | None = Field(default=None, alias="cachedInputPrice", ge=0)
+    supports_audio: bool | None = Field(default=None, alias="supportsAudio", description="input_audio parts")
+    native_tools: bool | None = Field(default=None, alias="nativeTools")
+    structured_output: bool | None = Field(default=None, alias="structuredOutput")
 
     # --- config validation ---
     _model_not_blank = field_validator("model")(check_not_blank)

@@ -14,7 +14,7 @@ from typing import Any
 
 from agentcore import _redact
 from agentcore.context._store_tables import blob_key
-from agentcore.messages import Content, ImagePart, InternalMessage, Part, TextPart, ToolCall
+from agentcore.messages import AudioPart, Content, ImagePart, InternalMessage, Part, TextPart, ToolCall
 from agentcore.storage import text as dbtext
 
 Blob = tuple[str, str, bytes]  # (sha256, media_type, data)
@@ -40,6 +40,10 @@ def encode_content(content: Content, blobs: list[Blob]) -> tuple[str, str | None
     for part in content:
         if isinstance(part, TextPart):
             parts.append({"type": "text", "text": mask(part.text)})
+        elif isinstance(part, AudioPart):
+            key = blob_key(part.data)
+            blobs.append((key, part.media_type, part.data))
+            parts.append({"type": "audio", "format": part.format, "blob": key})
         elif part.url is not None:
             parts.append({"type": "image", "url": part.url})
         else:
@@ -69,6 +73,12 @@ def decode_content(kind: str, raw: str | None, blobs: Mapping[str, tuple[str, by
     for item in json.loads(raw):
         if item.get("type") == "text":
             parts.append(TextPart(item["text"]))
+        elif item.get("type") == "audio":
+            found = blobs.get(item["blob"])
+            if found is None:
+                parts.append(TextPart("[audio no longer stored]"))
+            else:
+                parts.append(AudioPart(found[1], "mp3" if item.get("format") == "mp3" else "wav"))
         elif "url" in item:
             parts.append(ImagePart(url=item["url"]))
         elif "blob" in item:

@@ -120,16 +120,19 @@ def build_sessions(config: AgentConfig, system_prompt: str | None, summarizer: S
     from agentcore.context.manager import CompressionSettings, LockSettings
     from agentcore.context.tokens import TokenCounter
     from agentcore.context.windows import window_for
+    from agentcore.models import catalog_for
     from agentcore.storage.db import resolve_url
 
     ctx = config.context
+    catalog = catalog_for(config)
     window = window_for(
         config.llm.model,
         max_tokens=ctx.max_tokens,
         reserve_output=ctx.reserve_output,
         llm_max_tokens=config.llm.max_tokens,
+        catalog=catalog,
     )
-    counter = TokenCounter.for_model(config.llm.model)
+    counter = TokenCounter.for_model(config.llm.model, catalog)
     comp = ctx.compression
     settings = CompressionSettings(comp.strategy, comp.threshold, comp.keep_first, comp.keep_last)
     store = SessionStore(resolve_url(config.storage.url))

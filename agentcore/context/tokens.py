@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from agentcore.messages import InternalMessage
 if TYPE_CHECKING:
     import tiktoken
 
+    from agentcore.models import Catalog
     from agentcore.tools.base import ToolSpec
 
 _CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
@@ -53,6 +53,16 @@ MESSAGE_OVERHEAD = 4
 REPLY_PRIMING = 3
 # A typical image costs this many tokens (OpenAI high detail 1024px ~ 765, Claude ~ 1,600 for 1.15 MP).
 IMAGE_TOKENS = 1_000
+
+# Audio is billed by duration (OpenAI: about 10 tokens a second); a 16 kHz 16-bit WAV is 32 KB a
+# second, a 128 kbit/s MP3 16 KB: one token per 1,600 bytes errs on the safe (larger) side for both.
+AUDIO_BYTES_PER_TOKEN = 1_600
+
+
+def audio_tokens(size: int) -> int:
+    """Estimated input tokens of ``size`` bytes of audio."""
+    return max(50, size // AUDIO_BYTES_PER_TOKEN)
+
 
 _encodings: dict[str, tiktoken.Encoding] = {}
 _lock = threading.Lock()
@@ -116,23 +126,6 @@ def encoding(name: str) -> tiktoken.Encoding:
     return enc
 
 
-# (pattern on the normalised model name, encoding, calibration factor, exact?)
-_FAMILIES: tuple[tuple[str, str, float, bool], ...] = (
-    (
-        r"gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|(^|/)o[1-9]\b|(^|/)o[1-9]-|gpt-oss|chatgpt-4o",
-        "o200k_base",
-        1.0,
-        True,
-    ),
-    (r"gpt-4|gpt-3\.5|text-embedding|davinci|babbage", "cl100k_base", 1.0, True),
-    (r"claude|anthropic", "cl100k_base", 1.2, False),
-    (r"gemini|gemma", "o200k_base", 1.1, False),
-    (r"qwen|qwq", "o200k_base", 1.1, False),
-    (r"deepseek", "o200k_base", 1.1, False),
-    (r"llama|mistral|mixtral|phi", "cl100k_base", 1.1, False),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class TokenCounter:
     """Counts tokens for one model. ``exact`` is False when counts are a calibrated estimate."""
@@ -144,13 +137,12 @@ class TokenCounter:
     key: str = field(init=False, default="", compare=False)
 
     @classmethod
-    def for_model(cls, model: str) -> TokenCounter:
-        """The counter for ``model``, matched by family (unknown models get a cl100k estimate)."""
-        name = model.lower()
-        for pattern, enc, factor, exact in _FAMILIES:
-            if re.search(pattern, name):
-                return cls(enc, factor, exact)
-        return cls("cl100k_base", 1.1, False)
+    def for_model(cls, model: str, catalog: Catalog | None = None) -> TokenCounter:
+        """The counter for ``model`` from the catalog (unknown models get a cl100k estimate)."""
+        from agentcore.models import default_catalog
+
+        tok = (catalog or default_catalog()).lookup(model).tokenizer
+        return cls(tok.encoding, tok.factor, tok.exact)
 
     def __post_init__(self) -> None:
         # Looked up once per message per request: computed once, not per call.
@@ -173,6 +165,7 @@ class TokenCounter:
         if cached is not None:
             return int(cached)
         count = MESSAGE_OVERHEAD + self.text(msg.text) + IMAGE_TOKENS * len(msg.images)
+        count += sum(audio_tokens(len(part.data)) for part in msg.audio)
         for call in msg.tool_calls:
             count += 8 + self.text(call.name) + self.text(call.arguments)
         if msg.name and msg.role == "tool":

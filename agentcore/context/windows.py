@@ -1,43 +1,18 @@
-"""Context windows by model family (not exact names), overridable with ``context.maxTokens``."""
+"""Context windows (from the model catalog), overridable with ``context.maxTokens``."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agentcore.logs import get_logger
+
+if TYPE_CHECKING:
+    from agentcore.models import Catalog
 
 log = get_logger("agentcore.context")
 
 DEFAULT_WINDOW = 32_768
-
-# First match wins: more specific patterns come first. Matched against the lower-cased model name
-# with any routing prefix (``openai/``, ``us.anthropic.``) and Ollama tag left in place.
-_TABLE: tuple[tuple[str, int], ...] = (
-    (r"gpt-4\.1", 1_047_576),
-    (r"gpt-5", 400_000),
-    (r"gpt-4o|chatgpt-4o|gpt-4\.5|gpt-4-turbo|gpt-4-1106|gpt-4-0125", 128_000),
-    (r"gpt-4-32k", 32_768),
-    (r"gpt-4", 8_192),
-    (r"gpt-3\.5", 16_385),
-    (r"gpt-oss", 131_072),
-    (r"(^|/)o[1-9](\b|-)", 200_000),
-    (r"claude-(sonnet-4|opus-4|3-7|3-5|3|haiku-4|sonnet|opus|haiku)|claude", 200_000),
-    (r"gemini-1\.5-pro|gemini-2|gemini-3|gemini-1\.5", 1_048_576),
-    (r"gemini", 32_768),
-    (r"qwen-max", 32_768),
-    (r"qwen3|qwen2\.5|qwen-plus|qwen-turbo|qwen-long|qwq|qwen", 131_072),
-    (r"deepseek", 128_000),
-    (r"llama-?3\.[1-3]|llama-?4", 131_072),
-    (r"llama-?3", 8_192),
-    (r"llama-?2", 4_096),
-    (r"mistral-large|mistral-small|mistral-nemo|ministral|codestral", 131_072),
-    (r"mistral|mixtral", 32_768),
-    (r"phi-?4", 16_384),
-    (r"phi-?3", 128_000),
-    (r"gemma-?3", 131_072),
-    (r"gemma", 8_192),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +29,11 @@ class ContextWindow:
         return max(1, self.max_tokens - self.reserve_output)
 
 
-def lookup_window(model: str) -> int | None:
-    """The window of ``model`` from the family table, None when unknown."""
-    name = model.lower()
-    for pattern, size in _TABLE:
-        if re.search(pattern, name):
-            return size
-    return None
+def lookup_window(model: str, catalog: Catalog | None = None) -> int | None:
+    """The window of ``model`` from the catalog, None when unknown."""
+    from agentcore.models import default_catalog
+
+    return (catalog or default_catalog()).lookup(model).window
 
 
 def window_for(
@@ -69,12 +42,14 @@ def window_for(
     max_tokens: int | None = None,
     reserve_output: int | None = None,
     llm_max_tokens: int | None = None,
+    catalog: Catalog | None = None,
 ) -> ContextWindow:
-    """The window for ``model``: ``max_tokens`` (config) wins, then the table, then a stated default."""
+    """The window for ``model``: ``max_tokens`` (config) wins, then the catalog (with the user's
+    ``models:`` entries when ``catalog`` is the config's), then a stated default."""
     source = "config"
     size = max_tokens
     if size is None:
-        size = lookup_window(model)
+        size = lookup_window(model, catalog)
         source = "table"
     if size is None:
         size = DEFAULT_WINDOW

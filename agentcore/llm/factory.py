@@ -37,7 +37,16 @@ REGISTRY: dict[str, str] = {
 #: the name ``-p`` / ``profile=`` accepts for the ``llm:`` block when no profile of that name exists
 LLM_PROFILE = "default"
 # Fields a target inherits from ``llm:`` only when it is the same provider and does not set them.
-_ENDPOINT = ("api_key", "base_url", "headers", "azure", "aws", "qwen_options", "supports_images")
+_ENDPOINT = (
+    "api_key",
+    "base_url",
+    "headers",
+    "azure",
+    "aws",
+    "qwen_options",
+    "supports_images",
+    "supports_audio",
+)
 
 
 def create_provider(config: LLMConfig) -> ProviderClient:
@@ -120,6 +129,8 @@ def target_llm(base: LLMConfig, target: TargetConfig, profile: ProfileConfig | N
             update[name] = {} if name == "headers" else None
     if target.tool_calling is not None:  # ptools: per-target toolCalling
         update["tool_calling"] = target.tool_calling
+    elif target.native_tools is False:  # catalog: a models: entry without native tools
+        update["tool_calling"] = "prompt"
     if profile is not None:
         for name, value in (
             ("temperature", profile.temperature),

@@ -86,6 +86,20 @@ class ProviderClient(ABC):
 
         return self.supports_images and model_accepts_images(self.provider, self.model)
 
+    def accepts_audio(self) -> bool:
+        """Whether this model takes audio input: ``supportsAudio`` overrides the catalog, whose
+        "not known" is a no; only OpenAI-format providers have an audio part at all."""
+        from agentcore.models.catalog import AUDIO_PROVIDERS
+
+        if self.provider not in AUDIO_PROVIDERS:
+            return False
+        configured: bool | None = getattr(self.config, "supports_audio", None)
+        if configured is not None:
+            return configured
+        from agentcore.llm._capabilities import model_accepts_audio
+
+        return model_accepts_audio(self.provider, self.model) is True
+
     def base_url_host(self) -> str | None:
         """host[:port] of the endpoint, for the call log (never a path, never credentials)."""
         client = getattr(self._sdk.get(), "base_url", None) if self._sdk is not None else None

@@ -19,7 +19,7 @@ from agentcore.llm.observer import NULL_OBSERVER, LoopObserver
 from agentcore.llm.output import OutputHandler
 from agentcore.llm.request import LLMRequest
 from agentcore.llm.retry import RetryPolicy
-from agentcore.messages import ImagePart, InternalMessage, load_image
+from agentcore.messages import AudioPart, ImagePart, InternalMessage, load_audio, load_image
 from agentcore.tools.base import ToolSpec
 from agentcore.tools.context import RunState
 from agentcore.tools.manager import UnifiedToolManager
@@ -144,18 +144,31 @@ class LLMService:
         return data
 
     def user_message(
-        self, text: str, image: str | bytes | ImagePart | None = None, client: ModelClient | None = None
+        self,
+        text: str,
+        image: str | bytes | ImagePart | None = None,
+        client: ModelClient | None = None,
+        audio: str | bytes | AudioPart | None = None,
     ) -> InternalMessage:
-        """A user message; images are checked against the (first) target before anything is sent."""
-        if image is None:
+        """A user message; images and audio are checked against the (first) target before anything is
+        sent."""
+        if image is None and audio is None:
             return InternalMessage.user(text)
         primary = (client or self.client).primary
-        if not primary.accepts_images():
-            raise CapabilityError(
-                f"{primary.provider} model '{primary.model}' does not accept images "
-                "(set llm.supportsImages: true if it does)"
-            )
-        return InternalMessage.user(text, (load_image(image, max_bytes=primary.config.max_image_bytes),))
+        images: tuple[ImagePart, ...] = ()
+        if image is not None:
+            if not primary.accepts_images():
+                raise CapabilityError(
+                    f"{primary.provider} model '{primary.model}' does not accept images "
+                    "(set llm.supportsImages: true if it does)"
+                )
+            images = (load_image(image, max_bytes=primary.config.max_image_bytes),)
+        sounds: tuple[AudioPart, ...] = ()
+        if audio is not None:
+            if not primary.accepts_audio():
+                raise CapabilityError(audio_refusal(primary.provider, primary.model))
+            sounds = (load_audio(audio),)
+        return InternalMessage.user(text, images, sounds)
 
     async def complete(self, request: LLMRequest) -> TurnComplete:
         """One request (with retries / failover), consumed to its final TurnComplete."""
@@ -185,3 +198,22 @@ class LLMService:
             run=run,
             output=output,
         )
+
+
+def audio_refusal(provider: str, model: str) -> str:
+    """Why ``model`` gets no audio, and what to do about it."""
+    from agentcore.models.catalog import AUDIO_PROVIDERS
+
+    if provider not in AUDIO_PROVIDERS:
+        return (
+            f"{provider} model '{model}' takes no audio input (audio is sent as OpenAI input_audio parts; "
+            "use an audio model such as openai/gpt-4o-audio-preview)"
+        )
+    from agentcore.llm._capabilities import model_accepts_audio
+
+    known = model_accepts_audio(provider, model)
+    what = "does not take audio input" if known is False else "is not known to take audio input"
+    return (
+        f"{provider} model '{model}' {what} (use an audio model such as gpt-4o-audio-preview, "
+        "or set supportsAudio: true under llm: or its models: entry if it does)"
+    )

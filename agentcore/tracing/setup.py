@@ -54,6 +54,10 @@ def price_table(config: object) -> PriceTable:
     from agentcore.config.schema import AgentConfig
 
     assert isinstance(config, AgentConfig)
+    if any(t.input_price is not None for t in config.models.values()):
+        from agentcore.models import Catalog
+
+        return Catalog.from_config(config).prices  # models: entries' prices, pricing: on top
     origin = f"{config.source}: pricing" if config.source is not None else "pricing:"
     return PriceTable.from_config(config.pricing, origin=origin)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from agentcore.llm.formatters._json import dumps
-from agentcore.messages import ImagePart, InternalMessage, TextPart
+from agentcore.messages import AudioPart, ImagePart, InternalMessage, TextPart
 from agentcore.tools.base import ToolSpec
 
 _KEY = "anthropic.blocks"
@@ -41,6 +41,9 @@ def _content_blocks(msg: InternalMessage) -> list[dict[str, Any]]:
         if isinstance(part, TextPart):
             if part.text:
                 blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, AudioPart):
+            # Earlier audio in a session now sent to Claude (no audio input): say so, keep the turn.
+            blocks.append({"type": "text", "text": "[audio input omitted: this model takes no audio]"})
         else:
             blocks.append(image_block(part))
     return blocks

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentcore.llm.formatters._json import dumps
-from agentcore.messages import InternalMessage, TextPart
+from agentcore.messages import AudioPart, InternalMessage, TextPart
 from agentcore.tools.base import ToolSpec
 
 _JSON_KEY = "openai.json"
@@ -24,6 +24,10 @@ def _parts(msg: InternalMessage) -> str | list[dict[str, Any]] | None:
     for part in content:
         if isinstance(part, TextPart):
             rendered.append({"type": "text", "text": part.text})
+        elif isinstance(part, AudioPart):
+            rendered.append(
+                {"type": "input_audio", "input_audio": {"data": part.base64(), "format": part.format}}
+            )
         else:
             rendered.append({"type": "image_url", "image_url": {"url": part.data_url()}})
     return rendered

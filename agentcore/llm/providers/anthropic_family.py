@@ -70,13 +70,11 @@ _CONTEXT_MARKERS = ("prompt is too long", "input is too long", "too many input t
 
 
 def default_max_tokens(model: str) -> int:
-    """``max_tokens`` when ``llm.maxTokens`` is unset: 4096 for Claude 2 and 3, 8192 for newer models."""
-    name = model.lower()
-    if "claude-3-" in name and "claude-3-5" not in name and "claude-3-7" not in name:
-        return 4096
-    if "claude-2" in name or "claude-instant" in name:
-        return 4096
-    return 8192
+    """``max_tokens`` when ``llm.maxTokens`` is unset: the catalog's output limit up to 8192
+    (4096 for Claude 2 and 3)."""
+    from agentcore.models import default_catalog
+
+    return default_catalog().default_max_tokens(model)
 
 
 def _usage(raw: Any, output: int | None = None, one_hour_from: Any = None) -> Usage:

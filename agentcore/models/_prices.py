@@ -10,7 +10,7 @@ prompt is above ``LONG_CONTEXT`` tokens (Google, Anthropic 1M-context beta).
 
 from __future__ import annotations
 
-from agentcore.tracing.pricing import Price
+from agentcore.models.pricing import Price
 
 OPENAI = "openai.com/api/pricing, read 2025-11-20"
 ANTHROPIC = "anthropic.com/pricing, read 2025-11-25"
