@@ -53,6 +53,14 @@ def retry_safe(tool: Any) -> bool:
     return bool(getattr(notes, "idempotent_hint", None) or getattr(notes, "read_only_hint", None))
 
 
+NEEDS_TASKS = "needs MCP tasks"
+
+
+def needs_tasks(tool: Any) -> bool:
+    """Whether ``tool`` may only be called task-augmented (``execution.taskSupport: required``)."""
+    return getattr(getattr(tool, "execution", None), "task_support", None) == "required"
+
+
 class McpServerError(AgentcoreError):
     """An MCP server could not be reached or used; names the server and the reason."""
 
@@ -123,6 +131,8 @@ class McpToolSource:
         self.call_contexts: list[contextvars.Context] = []
         """Contexts of the tool calls in flight: server requests are answered in the latest one."""
         self._roots: list[Path] | None = None
+        self.not_offered: dict[str, str] = {}
+        """Tools the server lists that we leave out, with why (e.g. they need MCP tasks)."""
         self._retry_safe: set[str] = set()
         """Tools annotated ``idempotentHint`` or ``readOnlyHint``: the only ones retried after a crash."""
 
@@ -162,6 +172,7 @@ class McpToolSource:
             "error": redact_text(self.error) if self.error else None,
             "reconnects": self.reconnects,
             "log": str(self.log_file) if self.log_file else None,
+            "not_offered": dict(self.not_offered),
         }
 
     def roots(self) -> list[Path]:
@@ -307,6 +318,13 @@ class McpToolSource:
                 break
         include, exclude = self.config.include, self.config.exclude
         kept = [t for t in tools if keep_tool(t.name, include, exclude)]
+        # The SDK client cannot run the task flow (tasks/get, tasks/result): a tool that requires it
+        # always fails with -32601, so the model never sees it.
+        skipped = {t.name: NEEDS_TASKS for t in kept if needs_tasks(t)}
+        if skipped and skipped != self.not_offered:
+            log.info("MCP tools not offered", server=self.name, tools=sorted(skipped), reason=NEEDS_TASKS)
+        self.not_offered = skipped
+        kept = [t for t in kept if t.name not in skipped]
         self._retry_safe = {t.name for t in kept if retry_safe(t)}
         return [to_spec(t, self.name) for t in kept]
 
