@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -34,7 +35,7 @@ async def test_task_only_tool_is_left_out(transport: str, caplog: pytest.LogCapt
 def test_status_and_tools_show_what_is_not_offered(tmp_path: Path) -> None:
     with features("stdio") as entry:
         config = tmp_path / "cipher.yml"
-        data = {
+        data: dict[str, Any] = {
             "llm": {"provider": "openai", "model": "m", "apiKey": "sk-test-0123456789abcdef"},
             "localTools": [],
             "mcpServers": {"features": entry},
