@@ -78,6 +78,9 @@ def chat_loop(
     from agentcore.cli._approve import ChatApprover
 
     agent.approve = ChatApprover()  # tools that need approval ask: yes / no / always (this session)
+    from agentcore.cli._elicit import ChatElicitor
+
+    agent.mcp_hooks.elicitation = ChatElicitor()  # MCP servers' questions become prompts here
     from agentcore.cli._signals import TerminateAsInterrupt
     from agentcore.cli.slash_basic import describe_client
 

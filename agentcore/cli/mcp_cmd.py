@@ -75,6 +75,8 @@ def status(config: ConfigOpt = None, json_out: _Json = False) -> None:
         )
         if row["error"]:
             print(f"{'':<20} error: {row['error']}")
+        for tool, why in row.get("not_offered", {}).items():
+            print(f"{'':<20} {tool}: not offered: {why}")
         if row["log"] and row["state"] != "up":
             print(f"{'':<20} stderr log: {row['log']}")
     if any(r["state"] != "up" for r in rows):

@@ -19,6 +19,11 @@ def serve(
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", help="worker processes (serve.workers)")
     ] = None,
+    mcp: Annotated[bool, typer.Option("--mcp", help="serve the agents as an MCP server instead")] = False,
+    transport: Annotated[str, typer.Option("--transport", help="with --mcp: stdio or http")] = "stdio",
+    expose_tools: Annotated[
+        bool, typer.Option("--expose-tools", help="with --mcp: offer the agent's tools too")
+    ] = False,
 ) -> None:
     """Serve the agent and its models over HTTP (/v1/chat/completions, /v1/messages, /v1/models)."""
     from agentcore.config.loader import load_config
@@ -29,6 +34,11 @@ def serve(
         if cfg.source is None and config is not None:
             cfg.source = Path(config)
         s = cfg.serve
+        if mcp:
+            from agentcore.cli._mcp_serve import serve_mcp
+
+            serve_mcp(cfg, transport, host or s.host, port if port is not None else s.port, expose_tools)
+            return
         workers = workers or s.workers
         if workers > 1 and not cfg.storage.redis:
             typer.echo(

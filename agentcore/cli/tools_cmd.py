@@ -49,6 +49,18 @@ async def _collect(config_path: Path | None) -> dict[str, Any]:
         sources = manager.source_status()
         states = {row["name"]: row["state"] for row in sources}
         tools = [{**row, "status": states.get(row["source"], "up")} for row in manager.status()]
+        for source in sources:  # listed by a server but left out (e.g. needs MCP tasks)
+            for tool, why in source.get("not_offered", {}).items():
+                tools.append(
+                    {
+                        "name": tool,
+                        "source": source["name"],
+                        "original_name": tool,
+                        "description": "",
+                        "origin": f"mcp:{source['name']}",
+                        "status": f"not offered: {why}",
+                    }
+                )
         return {"tools": tools, "sources": sources}
 
 

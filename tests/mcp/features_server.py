@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import SamplingMessage, TextContent
+from mcp.types import SamplingMessage, TextContent, Tool, ToolExecution
 from pydantic import BaseModel
 
 
@@ -59,6 +59,21 @@ def build() -> MCPServer:
         await ctx.warning("work done")  # pyright: ignore[reportDeprecated]
         return "worked"
 
+    @server.tool()
+    async def research(topic: str) -> str:
+        """A long job that the server runs only as an MCP task (like server-everything's)."""
+        return f"researched {topic}"
+
+    listed = server.list_tools
+
+    async def list_tools() -> list[Tool]:
+        tools = await listed()
+        for tool in tools:
+            if tool.name == "research":  # MCPServer's decorator has no execution= parameter
+                tool.execution = ToolExecution(task_support="required")
+        return tools
+
+    server.list_tools = list_tools  # pyright: ignore[reportAttributeAccessIssue]
     return server
 
 

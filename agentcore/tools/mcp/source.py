@@ -10,13 +10,13 @@ import contextlib
 import contextvars
 import time
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, cast
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from agentcore.errors import AgentcoreError, describe
 from agentcore.logs import get_logger
 from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSpec
+from agentcore.tools.mcp import catalog
 from agentcore.tools.mcp._callbacks import resolve_roots
 from agentcore.tools.mcp._connection import (
     REQUEST_TIMEOUT,
@@ -26,9 +26,10 @@ from agentcore.tools.mcp._connection import (
     leaf,
     session_rejected,
 )
-from agentcore.tools.mcp._convert import keep_tool, prompt_messages, resource_text, to_output, to_spec
+from agentcore.tools.mcp._convert import keep_tool, to_output, to_spec
 from agentcore.tools.mcp._handlers import McpHooks
 from agentcore.tools.mcp._transport import log_path
+from agentcore.tools.mcp.catalog import PromptInfo, ResourceInfo
 
 if TYPE_CHECKING:
     from agentcore.config.schema import McpServerConfig
@@ -53,6 +54,14 @@ def retry_safe(tool: Any) -> bool:
     return bool(getattr(notes, "idempotent_hint", None) or getattr(notes, "read_only_hint", None))
 
 
+NEEDS_TASKS = "needs MCP tasks"
+
+
+def needs_tasks(tool: Any) -> bool:
+    """Whether ``tool`` may only be called task-augmented (``execution.taskSupport: required``)."""
+    return getattr(getattr(tool, "execution", None), "task_support", None) == "required"
+
+
 class McpServerError(AgentcoreError):
     """An MCP server could not be reached or used; names the server and the reason."""
 
@@ -62,27 +71,6 @@ class McpServerError(AgentcoreError):
         self.hint = hint
         text = f"MCP server '{server}': {message}"
         super().__init__(f"{text} ({hint})" if hint else text)
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceInfo:
-    """A resource a server offers."""
-
-    server: str
-    uri: str
-    name: str
-    description: str = ""
-    mime_type: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PromptInfo:
-    """A prompt a server offers, with its arguments (name, required)."""
-
-    server: str
-    name: str
-    description: str = ""
-    arguments: list[tuple[str, bool]] = field(default_factory=list[tuple[str, bool]])
 
 
 class McpToolSource:
@@ -123,6 +111,8 @@ class McpToolSource:
         self.call_contexts: list[contextvars.Context] = []
         """Contexts of the tool calls in flight: server requests are answered in the latest one."""
         self._roots: list[Path] | None = None
+        self.not_offered: dict[str, str] = {}
+        """Tools the server lists that we leave out, with why (e.g. they need MCP tasks)."""
         self._retry_safe: set[str] = set()
         """Tools annotated ``idempotentHint`` or ``readOnlyHint``: the only ones retried after a crash."""
 
@@ -162,6 +152,7 @@ class McpToolSource:
             "error": redact_text(self.error) if self.error else None,
             "reconnects": self.reconnects,
             "log": str(self.log_file) if self.log_file else None,
+            "not_offered": dict(self.not_offered),
         }
 
     def roots(self) -> list[Path]:
@@ -307,6 +298,13 @@ class McpToolSource:
                 break
         include, exclude = self.config.include, self.config.exclude
         kept = [t for t in tools if keep_tool(t.name, include, exclude)]
+        # The SDK client cannot run the task flow (tasks/get, tasks/result): a tool that requires it
+        # always fails with -32601, so the model never sees it.
+        skipped = {t.name: NEEDS_TASKS for t in kept if needs_tasks(t)}
+        if skipped and skipped != self.not_offered:
+            log.info("MCP tools not offered", server=self.name, tools=sorted(skipped), reason=NEEDS_TASKS)
+        self.not_offered = skipped
+        kept = [t for t in kept if t.name not in skipped]
         self._retry_safe = {t.name for t in kept if retry_safe(t)}
         return [to_spec(t, self.name) for t in kept]
 
@@ -374,7 +372,7 @@ class McpToolSource:
             if outcome is not None:
                 await outcome
 
-    async def _request(self, op: str, fn: Any, *, retry: bool = True) -> Any:
+    async def request(self, op: str, fn: Any, *, retry: bool = True) -> Any:
         """Run ``fn(session)``; on a lost connection reconnect once and (when ``retry``) run it again.
 
         Without ``retry`` the loss is raised as ``CallInterrupted`` after the reconnect: the request
@@ -435,8 +433,8 @@ class McpToolSource:
                 # A call that must not run twice goes out only on a connection just seen alive (a
                 # ping is harmless to retry): a server that died while idle is reconnected first,
                 # and only a crash during the call itself is reported as an interruption.
-                await self._request("ping", ping)
-            result = await self._request(f"tools/call {name}", run, retry=safe)
+                await self.request("ping", ping)
+            result = await self.request(f"tools/call {name}", run, retry=safe)
         except CallInterrupted:
             return ToolOutput(
                 f"MCP server '{self.name}' lost the connection during '{name}', so the call was "
@@ -470,54 +468,22 @@ class McpToolSource:
 
     async def list_resources(self) -> list[ResourceInfo]:
         """The server's resources (empty when it offers none)."""
-
-        async def run(session: Any) -> Any:
-            return await session.list_resources()
-
-        if not self._has_capability("resources"):
-            return []
-        result = await self._request("resources/list", run)
-        return [
-            ResourceInfo(self.name, str(r.uri), r.name, r.description or "", r.mime_type)
-            for r in result.resources
-        ]
+        return await catalog.list_resources(self)
 
     async def read_resource(self, uri: str) -> str:
         """The text of resource ``uri``."""
-
-        async def run(session: Any) -> Any:
-            return await session.read_resource(uri)
-
-        return resource_text(await self._request("resources/read", run))
+        return await catalog.read_resource(self, uri)
 
     async def list_prompts(self) -> list[PromptInfo]:
         """The server's prompts (empty when it offers none)."""
-
-        async def run(session: Any) -> Any:
-            return await session.list_prompts()
-
-        if not self._has_capability("prompts"):
-            return []
-        result = await self._request("prompts/list", run)
-        return [
-            PromptInfo(
-                self.name,
-                p.name,
-                p.description or "",
-                [(str(a.name), bool(a.required)) for a in cast(list[Any], p.arguments or [])],
-            )
-            for p in result.prompts
-        ]
+        return await catalog.list_prompts(self)
 
     async def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> list[tuple[str, str]]:
         """Prompt ``name`` rendered with ``arguments``, as ``(role, text)`` messages."""
+        return await catalog.get_prompt(self, name, arguments)
 
-        async def run(session: Any) -> Any:
-            return await session.get_prompt(name, arguments or {})
-
-        return prompt_messages(await self._request("prompts/get", run))
-
-    def _has_capability(self, kind: str) -> bool:
+    def has_capability(self, kind: str) -> bool:
+        """Whether the connected server declared ``kind`` (``resources``, ``prompts``); True before connect."""
         conn = self._conn
         session = conn.session if conn is not None else None
         caps = getattr(session, "server_capabilities", None) if session is not None else None
