@@ -106,14 +106,30 @@ def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (Non
         raise locate(exc, loaded) from None
 
 
+def _piped_stdin() -> str | None:
+    """Standard input when it is a pipe or a file (not a terminal, not /dev/null)."""
+    import os
+    import stat
+
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):  # closed, or replaced by something without a descriptor
+        return None
+    if not (stat.S_ISFIFO(mode) or stat.S_ISREG(mode)):
+        return None
+    return sys.stdin.read()
+
+
 def read_prompt(prompt: str | None) -> str:
-    """The prompt argument, or standard input for ``-`` or when piped."""
+    """The prompt argument; piped standard input is added after it (``cat notes.txt | agentcore run
+    "summarise"``), or is the whole prompt for ``-`` or no argument."""
     if prompt is None or prompt == "-":
         if sys.stdin.isatty() and prompt is None:
             fail('give a prompt: agentcore run "question" (or pipe one on stdin)', 2)
         text = sys.stdin.read()
     else:
-        text = prompt
+        piped = _piped_stdin()
+        text = f"{prompt}\n\n{piped}" if piped and piped.strip() else prompt
     if not text.strip():
         fail("the prompt is empty", 2)
     return text

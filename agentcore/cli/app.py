@@ -24,6 +24,9 @@ ModelOpt = Annotated[
     typer.Option("--model", "-m", help="a one-off model: provider/model, a models: name, or llm.model"),
 ]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", help="override llm.provider")]
+SystemOpt = Annotated[
+    str | None, typer.Option("--system", help="use this system prompt instead of the config's")
+]
 ProfileOpt = Annotated[
     str | None, typer.Option("--profile", "-p", help="use this profile (cipher.yml profiles:)")
 ]
@@ -71,8 +74,14 @@ def run(
     cont: Annotated[
         bool, typer.Option("--continue", help="continue the last `agentcore run` session")
     ] = False,
+    system: SystemOpt = None,
+    no_stream: Annotated[
+        bool, typer.Option("--no-stream", help="wait for the whole answer (one request, no streaming)")
+    ] = False,
 ) -> None:
-    """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""
+    """Run one prompt through the agent and print the answer (a new session unless told otherwise).
+
+    Piped standard input is added after the prompt: cat notes.txt | agentcore run "summarise"."""
     from agentcore.cli._common import fail, overrides, read_prompt, split_model
     from agentcore.cli.run_cmd import run_once
 
@@ -80,9 +89,10 @@ def run(
         fail("give either --session NAME or --continue, not both", 2)
     text = read_prompt(prompt)
     model, target = split_model(model)
+    flags = overrides(model, provider) | ({"systemPrompt": system} if system is not None else {})
     code = run_once(
-        config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont,
-        choice=(profile, target),
+        config, flags, text, json_out=json_out, image=image, session=session, cont=cont,
+        choice=(profile, target), stream=not no_stream,
     )  # fmt: skip
     if code:
         raise typer.Exit(code)
@@ -100,13 +110,15 @@ def chat(
     new: Annotated[
         bool, typer.Option("--new", help="start a new session instead of resuming the last")
     ] = False,
+    system: SystemOpt = None,
 ) -> None:
-    """Chat with the agent interactively (resumes the last chat; /help lists the commands)."""
+    """Chat with the agent interactively (resumes the last chat; /help lists the commands; Ctrl-D leaves)."""
     from agentcore.cli._common import overrides, split_model
     from agentcore.cli.chat_cmd import chat_loop
 
     model, target = split_model(model)
-    chat_loop(config, overrides(model, provider), session=session, new=new, choice=(profile, target))
+    flags = overrides(model, provider) | ({"systemPrompt": system} if system is not None else {})
+    chat_loop(config, flags, session=session, new=new, choice=(profile, target))
 
 
 @app.command()

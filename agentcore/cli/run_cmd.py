@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentcore.cli._common import Choice, load_agent, user_errors
+from agentcore.cli._common import Choice, user_errors
+from agentcore.cli._onboard import load_or_fallback
 from agentcore.cli._render import EventPrinter
 from agentcore.config.check import locate
 from agentcore.errors import ConfigError
@@ -25,8 +26,9 @@ async def _run(
     session: str | None = None,
     cont: bool = False,
     choice: Choice = (None, None),
+    stream: bool = True,
 ) -> int:
-    agent = load_agent(config, flags, choice)
+    agent = load_or_fallback(config, flags, choice)
     try:
         if cont:
             last = await agent.sessions.last("run")
@@ -36,6 +38,12 @@ async def _run(
         if json_out:
             result = await agent.run(text, image=str(image) if image else None, session=session)
             sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+            return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
+        if not stream:
+            result = await agent.run(text, image=str(image) if image else None, session=session)
+            sys.stdout.write(result.text + ("" if result.text.endswith("\n") else "\n"))
+            if result.stop_reason == "max_iterations":
+                sys.stderr.write(f"stopped: {result.iterations} iterations (llm.maxIterations)\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         printer = EventPrinter()
         async for event in agent.stream(text, image=str(image) if image else None, session=session):
@@ -58,13 +66,14 @@ def run_once(
     session: str | None = None,
     cont: bool = False,
     choice: Choice = (None, None),
+    stream: bool = True,
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
     from agentcore.cli._signals import TerminateAsInterrupt
 
     with user_errors(), TerminateAsInterrupt() as stop:
         try:
-            return asyncio.run(_run(config, flags, text, json_out, image, session, cont, choice))
+            return asyncio.run(_run(config, flags, text, json_out, image, session, cont, choice, stream))
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")
             return stop.exit_code if stop.signum else 130

@@ -37,6 +37,7 @@ _TABLE: tuple[tuple[str, int], ...] = (
     (r"phi-?3", 128_000),
     (r"gemma-?3", 131_072),
     (r"gemma", 8_192),
+    (r"smollm", 4_096),  # cli: the built-in model, as its server is started (agentcore.llm.local)
 )
 
 
