@@ -89,7 +89,8 @@ def builtin_llm() -> dict[str, Any]:
     from agentcore.config.schema import LLMConfig
     from agentcore.llm.local import DEFAULT_MODEL
 
-    llm: dict[str, Any] = {"provider": "local", "model": DEFAULT_MODEL}
+    # maxTokens: a 135M model can ramble on to the end of its window
+    llm: dict[str, Any] = {"provider": "local", "model": DEFAULT_MODEL, "maxTokens": 512}
     if "tool_calling" in LLMConfig.model_fields:  # prompt-based tool calling (llm.toolCalling)
         llm["toolCalling"] = "prompt"
     return llm

@@ -55,3 +55,74 @@ def test_no_stream_sends_one_plain_request(fake_openai: FakeOpenAI, tmp_path: Pa
     assert fake_openai.requests[0].json.get("stream") is True
     assert "stream" not in fake_openai.requests[1].json
     assert plain.stdout == "the whole answer\n"
+
+
+class _Terminal:
+    """The reading end of a pseudo-terminal; ``until`` consumes output up to and including a marker."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = b""
+
+    def until(self, marker: bytes, limit: float = 60) -> None:
+        import os
+        import select
+        import time
+
+        end = time.monotonic() + limit
+        while marker not in self.buffer:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                raise AssertionError(f"no {marker!r} in {self.buffer[-500:]!r}")
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:  # the child closed the terminal
+                chunk = b""
+            if not chunk:
+                raise AssertionError(f"the terminal closed before {marker!r}")
+            self.buffer += chunk
+        self.buffer = self.buffer.split(marker, 1)[1]
+
+
+def test_chat_on_a_terminal_edits_lines_keeps_history_and_leaves_on_ctrl_d(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    import os
+    import pty
+
+    fake_openai.reply_text("first answer")
+    fake_openai.reply_text("second answer")
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "AGENTCORE_HOME": str(home),
+        "TERM": "xterm",
+        "NO_COLOR": "1",
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [AGENTCORE, "chat", "-c", str(cli_config(tmp_path, fake_openai.url))],
+        stdin=secondary, stdout=secondary, stderr=secondary, env=env, close_fds=True,
+    )  # fmt: skip
+    os.close(secondary)
+    term = _Terminal(main)
+    try:
+        term.until(b"you>")
+        os.write(main, b"helo\x7flo there\r")  # Backspace edits the line before it is sent
+        term.until(b"first answer")
+        term.until(b"you>")
+        os.write(main, b"\x1b[A")  # Up: the previous line comes back from the history
+        os.write(main, b" again\r")
+        term.until(b"second answer")
+        term.until(b"you>")
+        os.write(main, b"\x04")  # Ctrl-D leaves
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(main)
+    sent = [r.json["messages"][-1]["content"] for r in fake_openai.requests]
+    assert sent == ["hello there", "hello there again"]
+    assert "hello there again" in (home / "chat_history").read_text()
