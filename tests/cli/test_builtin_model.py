@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -89,7 +89,7 @@ class _Recorder(BaseHTTPRequestHandler):
     """A pass-through proxy that keeps each request body: what agentcore really sent."""
 
     upstream = ""
-    bodies: list[dict[str, Any]] = []
+    bodies: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -117,7 +117,7 @@ def recording_proxy() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
     class Handler(_Recorder):
         upstream = server_url
-        bodies: list[dict[str, Any]] = []
+        bodies: ClassVar[list[dict[str, Any]]] = []
 
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
