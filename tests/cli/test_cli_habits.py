@@ -126,3 +126,17 @@ def test_chat_on_a_terminal_edits_lines_keeps_history_and_leaves_on_ctrl_d(
     sent = [r.json["messages"][-1]["content"] for r in fake_openai.requests]
     assert sent == ["hello there", "hello there again"]
     assert "hello there again" in (home / "chat_history").read_text()
+
+
+def test_an_unknown_model_is_warned_about_once_per_model(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    home = {"AGENTCORE_HOME": str(tmp_path / "home")}
+    config = str(cli_config(tmp_path, fake_openai.url, model="my-local-finetune"))
+    runs: list[str] = []
+    for model in ("my-local-finetune", "my-local-finetune", "another-local-model"):
+        fake_openai.reply_text("ok")
+        proc = run_cli("run", "-c", config, "-m", model, "hi", stdin="", env=home)
+        assert proc.returncode == 0, proc.stderr
+        runs.append(proc.stderr)
+    assert "context.unknown_model" in runs[0] and "my-local-finetune" in runs[0]
+    assert "context.unknown_model" not in runs[1]  # the same model again: already said
+    assert "context.unknown_model" in runs[2]  # another model: said once for it too
