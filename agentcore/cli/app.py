@@ -147,6 +147,7 @@ TOP_LEVEL_MODULES = (
     "agentcore.cli.profiles_cmd",
     "agentcore.cli.pricing_cmd",
     "agentcore.cli.serve_cmd",
+    "agentcore.cli.init_cmd",
 )  # modules adding top-level commands to ``app``
 
 
