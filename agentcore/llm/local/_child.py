@@ -9,25 +9,26 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 
 def main(argv: list[str]) -> int:
     model, ctx, threads = argv[1], int(argv[2]), int(argv[3])
     try:
-        import xllamacpp as xlc  # pyright: ignore[reportMissingImports]
+        from importlib import import_module
 
-        params: object = xlc.CommonParams()  # pyright: ignore[reportUnknownMemberType]
-        p = params  # type: ignore[assignment]
-        p.model.path = model  # type: ignore[attr-defined]
-        p.n_ctx = ctx  # type: ignore[attr-defined]
-        p.warmup = False  # type: ignore[attr-defined]  # warming up costs ~1 s of start-up for nothing
-        p.cpuparams.n_threads = threads  # type: ignore[attr-defined]
-        p.cpuparams_batch.n_threads = threads  # type: ignore[attr-defined]
-        p.hostnames = ["127.0.0.1"]  # type: ignore[attr-defined]
-        p.port = 0  # type: ignore[attr-defined]  # any free port; the server tells which
-        server: object = xlc.Server(params)  # pyright: ignore[reportUnknownMemberType]
-        url = str(server.listening_address)  # type: ignore[attr-defined]
-    except Exception as exc:  # reported to the parent in one line, which turns it into a ProviderError
+        xlc: Any = import_module("xllamacpp")  # a compiled module without type information
+        p: Any = xlc.CommonParams()
+        p.model.path = model
+        p.n_ctx = ctx
+        p.warmup = False  # warming up costs ~1 s of start-up for nothing
+        p.cpuparams.n_threads = threads
+        p.cpuparams_batch.n_threads = threads
+        p.hostnames = ["127.0.0.1"]
+        p.port = 0  # any free port; the server tells which
+        server: Any = xlc.Server(p)
+        url = str(server.listening_address)
+    except Exception as exc:  # reported to the parent in one line, which turns it into a ConfigError
         sys.stdout.write(f"ERROR {type(exc).__name__}: {exc}\n")
         sys.stdout.flush()
         return 1
