@@ -14,7 +14,7 @@ app = typer.Typer(
     name="agentcore",
     help="An LLM tool-calling agent with memory, MCP tools and call accounting.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: loading rich's renderer would double the start-up time
 )
