@@ -85,6 +85,25 @@ def test_the_server_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
             chat.wait()
 
 
+def test_ctrl_c_cancels_the_run_and_ends_the_server(tmp_path: Path) -> None:
+    env = _bare_env(tmp_path)
+    run = subprocess.Popen(
+        [AGENTCORE, "run", "Write a very long story about the sea."], cwd=tmp_path, env=env, text=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert run.stdout is not None
+        assert run.stdout.read(1)  # the answer has begun: the server is up and generating
+        assert len(_children_of_home(tmp_path / "home")) == 1
+        run.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        assert run.wait(timeout=60) == 130
+        assert _children_of_home(tmp_path / "home") == []  # stopped before the process ended
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+
+
 class _Recorder(BaseHTTPRequestHandler):
     """A pass-through proxy that keeps each request body: what agentcore really sent."""
 
