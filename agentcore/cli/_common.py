@@ -106,16 +106,30 @@ def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (Non
         raise locate(exc, loaded) from None
 
 
+STDIN_GRACE_S = 1.0  # how long a pipe that says nothing may keep `run "prompt"` waiting
+
+
 def _piped_stdin() -> str | None:
-    """Standard input when it is a pipe or a file (not a terminal, not /dev/null)."""
+    """Standard input when it is a file, or a pipe that gives data (or ends) within ``STDIN_GRACE_S``.
+
+    A pipe that stays open and silent (a program that spawns us with a pipe it never writes to) is
+    left alone with a note, instead of hanging the run; ``-`` as the prompt waits for it.
+    """
     import os
+    import select
     import stat
 
     try:
-        mode = os.fstat(sys.stdin.fileno()).st_mode
+        fd = sys.stdin.fileno()
+        mode = os.fstat(fd).st_mode
     except (OSError, ValueError):  # closed, or replaced by something without a descriptor
         return None
-    if not (stat.S_ISFIFO(mode) or stat.S_ISREG(mode)):
+    if stat.S_ISREG(mode):
+        return sys.stdin.read()
+    if not stat.S_ISFIFO(mode):  # a terminal, /dev/null, a socket
+        return None
+    if not select.select([fd], [], [], STDIN_GRACE_S)[0]:
+        typer.echo(f"note: standard input sent nothing within {STDIN_GRACE_S:g} s: not read", err=True)
         return None
     return sys.stdin.read()
 

@@ -140,3 +140,25 @@ def test_an_unknown_model_is_warned_about_once_per_model(fake_openai: FakeOpenAI
     assert "context.unknown_model" in runs[0] and "my-local-finetune" in runs[0]
     assert "context.unknown_model" not in runs[1]  # the same model again: already said
     assert "context.unknown_model" in runs[2]  # another model: said once for it too
+
+
+def test_a_silent_open_pipe_does_not_hang_the_run(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    fake_openai.reply_text("ok")
+    proc = subprocess.Popen(
+        [AGENTCORE, "run", "-c", str(cli_config(tmp_path, fake_openai.url)), "just this"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        code = proc.wait(timeout=60)  # stdin stays open and silent all along (the output fits a pipe)
+        out, err = proc.stdout.read(), proc.stderr.read()
+        assert code == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        assert proc.stdin is not None
+        proc.stdin.close()
+    assert out.strip() == "ok"
+    assert "standard input sent nothing" in err
+    assert fake_openai.requests[0].json["messages"][-1]["content"] == "just this"
