@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Generator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from agentcore._sync import run_sync
 from agentcore.config.schema import AgentConfig
 from agentcore.context.manager import ContextManager
 from agentcore.llm.client import ModelClient
 from agentcore.llm.events import ErrorEvent, FinalAnswer, LimitReached, StreamEvent, ToolResult
+from agentcore.llm.output import OutputHandler, OutputMode, choose_mode
 from agentcore.llm.service import LLMService
 from agentcore.messages import ImagePart, Usage
 from agentcore.tools.base import ToolSource
+from agentcore.tools.context import Approver, RunState
+from agentcore.tools.decorator import LocalTool, tool
 from agentcore.tools.manager import UnifiedToolManager
 
 ImageInput = str | bytes | ImagePart | None
+OutputT = TypeVar("OutputT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +41,12 @@ class ToolCallRecord:
 
 
 @dataclass(slots=True)
-class RunResult:
+class RunResult(Generic[OutputT]):
     """The outcome of ``Agent.run``: the same shape for every provider.
 
     ``stop_reason`` is ``"final"`` when the model answered and ``"max_iterations"`` when the run
     stopped at ``llm.maxIterations`` with tool calls still pending (``text`` is then the last text seen).
+    ``output`` is the validated value when the run was given ``output_type`` (else the text).
     """
 
     text: str
@@ -48,6 +55,7 @@ class RunResult:
     usage: Usage
     tool_calls: list[ToolCallRecord] = field(default_factory=list[ToolCallRecord])
     session: str | None = None
+    output: OutputT = None  # pyright: ignore[reportAssignmentType]
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--json`` output."""
@@ -67,7 +75,22 @@ class RunResult:
                 for c in self.tool_calls
             ],
             "session": self.session,
+            **({"output": _jsonable(self.output)} if self.output is not None else {}),
         }
+
+
+def _cache_scope(enabled: bool, session: str | None) -> AbstractContextManager[None]:
+    """The response cache's view of this run: on or off, and for which user and session."""
+    from agentcore.llm.cache import cache_context
+    from agentcore.tracing.context import current
+
+    return cache_context(enabled=enabled, user=current().user_id, session=session)
+
+
+def _jsonable(value: Any) -> Any:
+    from pydantic_core import to_jsonable_python
+
+    return to_jsonable_python(value)
 
 
 def _maybe_json(text: str) -> Any:
@@ -86,47 +109,74 @@ class Agent:
 
     def __init__(
         self,
-        config: AgentConfig,
+        config: AgentConfig | None = None,
         *,
         tools: Sequence[Any] = (),
         sources: Sequence[ToolSource] = (),
         profile: str | None = None,
-        model: str | None = None,
+        model: str | ModelClient | None = None,
+        deps: Any = None,
+        approve: Approver | None = None,
     ) -> None:
+        """``config`` defaults to a throwaway one (``memory://`` storage) for agents built in code;
+        ``model`` is ``provider/model``, a ``models:`` name or any ``ModelClient`` (``agentcore.testing``);
+        ``tools``: ``@tool`` functions or plain functions (wrapped); ``deps``: the default ``RunContext.deps``;
+        ``approve``: the default approver of tools that need approval."""
         from agentcore.llm.factory import build_client
-        from agentcore.logs import ensure_logging
         from agentcore.tools.local import LocalToolSource
 
-        json_log = config.logging.json_file
-        ensure_logging(config.logging.level, config.resolve_path(json_log) if json_log else None)
+        # A guest in the host's process: logging is configured by the CLI (``cli_agent``), never here.
+        if config is None:
+            config = AgentConfig.model_validate(
+                {"llm": {"provider": "openai", "model": "gpt-4o-mini"}, "storage": {"url": "memory://"}}
+            )
         self.config = config
+        self.deps = deps
+        self.approve = approve
         from agentcore.tools.mcp import sources_from_config
 
-        local = LocalToolSource.from_config(config, tools=list(tools))
+        local = LocalToolSource.from_config(config, tools=_as_tools(tools))
         self.tools = UnifiedToolManager(
             [local, *sources_from_config(config), *sources],
             default_timeout=config.tool_timeout,
             output_limit=config.tool_output_limit,
             concurrency=config.tool_concurrency,
+            approve={n: s.approve for n, s in config.mcp_servers.items() if s.approve is not None},
         )
         from agentcore.context.prompt import load_system_prompt
         from agentcore.context.sessions import build_sessions, new_session_name
 
         self._system_prompt = load_system_prompt(config)
+        from agentcore.llm.cache import open_cache
+
+        self.response_cache = open_cache(config)  # None unless cache.enabled
+        cache = self.response_cache
         # The default client: ``profile`` / ``model``, else defaultProfile, else the llm: block.
+        given = None if model is None or isinstance(model, str) else model
         self.service = LLMService(
-            build_client(config, profile, model),
+            given if given is not None else build_client(config, profile, _as_name(model), cache=cache),
             tools=self.tools,
-            factory=lambda p, m: build_client(config, p, m),
+            factory=lambda p, m: build_client(config, p, m, cache=cache),
         )
         # Stored sessions; compression summaries are one history-free request (direct_generate).
         self.sessions = build_sessions(config, self._system_prompt, self._summarize)
         self.service.context = self.sessions.get(new_session_name("api"))
         self._initial = self.service.client
+        self._override: list[tuple[ModelClient | None, Any]] = []
         self._started = False
         from agentcore.tracing.setup import attach_call_log
 
         self.call_log = attach_call_log(self)  # every LLM call and tool call of this agent is logged
+
+    @contextlib.contextmanager
+    def override(self, *, model: ModelClient | None = None, deps: Any = None) -> Generator[None]:
+        """Inside the block, runs use ``model`` (e.g. ``TestModel()``) and/or ``deps`` instead of
+        what the code under test passes: the way to test code that builds its own agent runs."""
+        self._override.append((model, deps))
+        try:
+            yield
+        finally:
+            self._override.pop()
 
     @classmethod
     def from_config(
@@ -153,6 +203,9 @@ class Agent:
     def client_for(self, profile: str | None = None, model: str | None = None) -> ModelClient:
         """The client a run uses: ``profile``/``model`` when given, else a ``profile`` set with
         ``call_context(profile=...)``, else this agent's default."""
+        for override, _ in reversed(self._override):
+            if override is not None:
+                return override
         if profile is None and model is None:
             from agentcore.tracing.context import current
 
@@ -190,6 +243,8 @@ class Agent:
             await self.service.aclose()
             self._started = False
             await self.sessions.close()
+            if self.response_cache is not None:
+                await self.response_cache.aclose()  # finishes the cache writes in flight
             await self.call_log.close()  # flushes every queued call-log row
 
     async def __aenter__(self) -> Agent:
@@ -201,6 +256,35 @@ class Agent:
     ) -> None:
         await self.close()
 
+    def _prepare(
+        self,
+        profile: str | None,
+        model: str | None,
+        session: str | None,
+        deps: Any,
+        approve: Approver | None,
+        output_type: Any,
+        output_mode: OutputMode,
+        stream: bool,
+    ) -> tuple[ModelClient, RunState, OutputHandler[Any] | None]:
+        client = self.client_for(profile, model)
+        for _, override in reversed(self._override):
+            if override is not None:
+                deps = override
+                break
+        chosen = approve if approve is not None else self.approve
+        run = RunState(
+            deps=deps if deps is not None else self.deps,
+            session=self.session(session).name,
+            approve=chosen,
+            events=asyncio.Queue() if stream and chosen is None else None,
+        )
+        output = None
+        if output_type is not None:
+            mode = choose_mode(output_mode, client.primary.provider)
+            output = OutputHandler(output_type, mode, self.config.llm.output_retries)
+        return client, run, output
+
     async def stream(
         self,
         text: str,
@@ -209,19 +293,80 @@ class Agent:
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
+        cache: bool = True,
+        deps: Any = None,
+        approve: Approver | None = None,
+        output_type: Any = None,
+        output_mode: OutputMode = "auto",
     ) -> AsyncIterator[StreamEvent]:
-        """Run one user turn, yielding events as they happen (text deltas, tool calls, results, the answer)."""
+        """Run one user turn, yielding events as they happen (text deltas, tool calls, results, the
+        answer; ``PartialOutput`` while a structured answer streams; ``ApprovalRequired`` for a tool
+        call that needs approval when no ``approve`` callback is set: answer it before the next event).
+        ``cache=False`` bypasses the response cache for this run."""
         await self.start()
-        client = self.client_for(profile, model)
+        client, run, output = self._prepare(
+            profile, model, session, deps, approve, output_type, output_mode, stream=True
+        )
         message = self.service.user_message(text, image, client)
         async with self.call_log.run_span(session):
             try:
                 context = self.session(session)
-                async for event in self.service.run_loop(context, message, stream=True, client=client):
-                    yield event
+                with _cache_scope(cache, context.name):
+                    async for event in self.service.run_loop(
+                        context, message, stream=True, client=client, run=run, output=output
+                    ):
+                        yield event
             except Exception as exc:
                 yield ErrorEvent(exc)
                 raise
+
+    @overload
+    async def run(
+        self,
+        text: str,
+        *,
+        image: ImageInput = None,
+        session: str | None = None,
+        profile: str | None = None,
+        model: str | None = None,
+        cache: bool = True,
+        deps: Any = None,
+        approve: Approver | None = None,
+        output_type: None = None,
+        output_mode: OutputMode = "auto",
+    ) -> RunResult[str]: ...
+
+    @overload
+    async def run(
+        self,
+        text: str,
+        *,
+        image: ImageInput = None,
+        session: str | None = None,
+        profile: str | None = None,
+        model: str | None = None,
+        cache: bool = True,
+        deps: Any = None,
+        approve: Approver | None = None,
+        output_type: type[OutputT],
+        output_mode: OutputMode = "auto",
+    ) -> RunResult[OutputT]: ...
+
+    @overload
+    async def run(
+        self,
+        text: str,
+        *,
+        image: ImageInput = None,
+        session: str | None = None,
+        profile: str | None = None,
+        model: str | None = None,
+        cache: bool = True,
+        deps: Any = None,
+        approve: Approver | None = None,
+        output_type: Any,
+        output_mode: OutputMode = "auto",
+    ) -> RunResult[Any]: ...
 
     async def run(
         self,
@@ -231,19 +376,41 @@ class Agent:
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
-    ) -> RunResult:
+        cache: bool = True,
+        deps: Any = None,
+        approve: Approver | None = None,
+        output_type: Any = None,
+        output_mode: OutputMode = "auto",
+    ) -> RunResult[Any]:
         """Run one user turn to its end and return the answer with what happened on the way.
-        ``profile`` / ``model`` (``provider/model``) choose the model client for this run."""
+        ``profile`` / ``model`` (``provider/model``) choose the model client for this run; ``deps``
+        reaches tools as ``RunContext.deps``; ``approve`` answers tools that need approval (none
+        given: they are denied); ``output_type`` (a pydantic model, ``list[int]``, ...) makes the
+        answer a validated ``result.output`` (``output_mode``: ``auto``, ``native`` or ``tool``);
+        ``cache=False`` bypasses the response cache."""
         async with self.call_log.run_span(session):
-            return await self._run(text, image, session, self.client_for(profile, model))
+            await self.start()
+            client, run, output = self._prepare(
+                profile, model, session, deps, approve, output_type, output_mode, stream=False
+            )
+            with _cache_scope(cache, self.session(session).name):
+                return await self._run(text, image, session, client, run, output)
 
-    async def _run(self, text: str, image: ImageInput, session: str | None, client: ModelClient) -> RunResult:
-        await self.start()
+    async def _run(
+        self,
+        text: str,
+        image: ImageInput,
+        session: str | None,
+        client: ModelClient,
+        run: RunState,
+        output: OutputHandler[Any] | None,
+    ) -> RunResult[Any]:
         message = self.service.user_message(text, image, client)
         records: list[ToolCallRecord] = []
         context = self.session(session)
         session = context.name
-        async for event in self.service.run_loop(context, message, stream=False, client=client):
+        events = self.service.run_loop(context, message, stream=False, client=client, run=run, output=output)
+        async for event in events:
             if isinstance(event, ToolResult):
                 records.append(
                     ToolCallRecord(
@@ -255,10 +422,11 @@ class Agent:
                     )
                 )
             elif isinstance(event, FinalAnswer):
-                return RunResult(event.text, "final", event.iterations, event.usage, records, session)
+                value = event.output if output is not None else event.text
+                return RunResult(event.text, "final", event.iterations, event.usage, records, session, value)
             elif isinstance(event, LimitReached):
                 return RunResult(
-                    event.text, "max_iterations", event.iterations, event.usage, records, session
+                    event.text, "max_iterations", event.iterations, event.usage, records, session, None
                 )
         raise AssertionError("the tool loop ended without an outcome")
 
@@ -281,13 +449,51 @@ class Agent:
         session: str | None = None,
         profile: str | None = None,
         model: str | None = None,
-    ) -> RunResult:
+        cache: bool = True,
+        deps: Any = None,
+        approve: Approver | None = None,
+        output_type: Any = None,
+    ) -> RunResult[Any]:
         """``run`` for synchronous code; closes the agent's connections afterwards."""
 
-        async def _once() -> RunResult:
+        async def _once() -> RunResult[Any]:
             try:
-                return await self.run(text, image=image, session=session, profile=profile, model=model)
+                return await self.run(
+                    text,
+                    image=image,
+                    session=session,
+                    profile=profile,
+                    model=model,
+                    cache=cache,
+                    deps=deps,
+                    approve=approve,
+                    output_type=output_type,
+                )
             finally:
                 await self.close()
 
         return run_sync(_once())
+
+
+def _as_tools(tools: Sequence[Any]) -> list[LocalTool[..., Any]]:
+    """``@tool`` functions as they are, plain functions wrapped; anything else is a ``TypeError``."""
+    result: list[LocalTool[..., Any]] = []
+    for index, item in enumerate(tools):
+        if isinstance(item, LocalTool):
+            result.append(item)  # pyright: ignore[reportUnknownArgumentType]
+        elif (
+            callable(item)
+            and not isinstance(item, type)
+            and getattr(item, "__name__", "<lambda>") != "<lambda>"
+        ):
+            result.append(tool(item))
+        else:
+            raise TypeError(
+                f"tools[{index}] is {type(item).__name__} {item!r:.60}: pass a function (def or async def) "
+                "or a @tool-decorated one; MCP servers go in sources= or mcpServers"
+            )
+    return result
+
+
+def _as_name(model: str | ModelClient | None) -> str | None:
+    return model if isinstance(model, str) else None

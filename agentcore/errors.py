@@ -219,3 +219,11 @@ def one_line(text: str) -> str:
         else:
             out.append(char.encode("unicode_escape", "backslashreplace").decode("ascii"))
     return "".join(out)
+
+
+class ModelRequestsForbidden(AgentcoreError):
+    """A real model request was attempted while ``agentcore.testing`` forbids them."""
+
+
+class OutputValidationError(AgentcoreError):
+    """The model's structured output stayed invalid after ``llm.outputRetries`` re-asks."""

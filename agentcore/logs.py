@@ -74,6 +74,58 @@ def _shared() -> list[Any]:
     ]
 
 
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def _safe_extra(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Fields named like ``LogRecord`` attributes (``module``) renamed: ``extra`` may not overwrite them."""
+    for key in [k for k in event if k in _RECORD_FIELDS and k not in ("event", "exc_info", "stack_info")]:
+        event[f"agentcore_{key}"] = event.pop(key)
+    return event
+
+
+class _GuestLogger:
+    """structlog's API for agentcore's modules that never requires the process to configure structlog.
+
+    When someone configured structlog (the CLI, the host application, ``structlog.testing``) the
+    global configuration is used; otherwise each record goes to the stdlib logger of the same name as
+    a plain ``logging`` record (fields in ``extra``, already redacted), so the host's own handlers and
+    levels decide, instead of structlog's default of printing everything to stdout."""
+
+    __slots__ = ("_global", "_name", "_own")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._global: Any = structlog.get_logger(name)
+        self._own: Any = None
+
+    def _target(self) -> Any:
+        if structlog.is_configured():
+            return self._global
+        if self._own is None:
+            self._own = structlog.wrap_logger(
+                logging.getLogger(self._name),
+                processors=[
+                    structlog.stdlib.filter_by_level,
+                    structlog.contextvars.merge_contextvars,
+                    add_call_context,
+                    redact_event,
+                    _safe_extra,
+                    structlog.stdlib.render_to_log_kwargs,
+                ],
+                wrapper_class=structlog.stdlib.BoundLogger,
+            )
+        return self._own
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(self._target(), item)
+
+
+def get_logger(name: str) -> Any:
+    """agentcore's logger for ``name`` (see ``_GuestLogger``)."""
+    return _GuestLogger(name)
+
+
 def configure_logging(
     level: str = "warning", json_file: str | Path | None = None, *, key_path: str = "logging.jsonFile"
 ) -> None:

@@ -40,6 +40,11 @@ _os.environ["AGENTCORE_HOME"] = str(_SECRET_HOME)
 _os.environ["AGENTCORE_LOG_JSON"] = str(_SECRET_LOG)
 _os.environ.pop("AGENTCORE_DB_URL", None)
 SCANNED_DATABASES: list[_Path] = []
+# The suite is the host application here: an Agent configures no logging, so the suite does (the
+# scanned JSON log then sees every in-process Agent's records, as it did when Agents configured it).
+from agentcore.logs import ensure_logging as _ensure_logging  # noqa: E402
+
+_ensure_logging("warning", _SECRET_LOG)
 # The test keys: anything shaped like one, plus the literal dummies the tests pass.
 _TEST_KEYS = _re.compile(r"sk-(?:test|ant|proj)-[A-Za-z0-9_-]{6,}|test-key|sk-ant-from-env-\d+")
 

@@ -12,6 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from agentcore.agent import Agent
+    from agentcore.config.schema import AgentConfig
 
 
 ConfigOpt = Annotated[
@@ -84,7 +85,6 @@ def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (Non
 
     The config passes the same start-up checks as ``config check`` first; errors name the file and line.
     """
-    from agentcore.agent import Agent
     from agentcore.config.check import locate, preflight
     from agentcore.config.loader import load_config
     from agentcore.errors import ConfigError
@@ -101,7 +101,7 @@ def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (Non
             loaded.llm.model = bare
     preflight(loaded)
     try:
-        return Agent(loaded, profile=choice[0], model=model)
+        return cli_agent(loaded, profile=choice[0], model=model)
     except ConfigError as exc:
         raise locate(exc, loaded) from None
 
@@ -132,6 +132,16 @@ def _piped_stdin() -> str | None:
         typer.echo(f"note: standard input sent nothing within {STDIN_GRACE_S:g} s: not read", err=True)
         return None
     return sys.stdin.read()
+
+
+def cli_agent(config: AgentConfig, *, profile: str | None = None, model: str | None = None) -> Agent:
+    """An Agent for a command: the CLI owns the process, so it configures logging first."""
+    from agentcore.agent import Agent
+    from agentcore.logs import ensure_logging
+
+    json_log = config.logging.json_file
+    ensure_logging(config.logging.level, config.resolve_path(json_log) if json_log else None)
+    return Agent(config, profile=profile, model=model)
 
 
 def read_prompt(prompt: str | None) -> str:

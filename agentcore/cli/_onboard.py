@@ -102,8 +102,7 @@ def load_or_fallback(
     """The configured agent; with nothing usable configured (no cipher.yml, or no key for its provider)
     and no model named on the command line: a local server that answers, else the built-in model,
     with a one-line notice. Without either: the onboarding text and exit code 2."""
-    from agentcore.agent import Agent
-    from agentcore.cli._common import load_agent
+    from agentcore.cli._common import cli_agent, load_agent
     from agentcore.config.loader import load_config, load_config_from_dict
     from agentcore.errors import ConfigError, ConfigNotFound
     from agentcore.llm import local
@@ -132,7 +131,7 @@ def load_or_fallback(
         rest = {k: v for k, v in flags.items() if k != "llm"}  # e.g. --system
         if not isinstance(exc, ConfigNotFound):
             try:  # keep the file's prompt, tools and storage; only the model changes
-                return Agent(load_config(None, overrides={**rest, "llm": llm}))
+                return cli_agent(load_config(None, overrides={**rest, "llm": llm}))
             except ConfigError:
                 pass
-        return Agent(load_config_from_dict({**rest, "llm": llm}))
+        return cli_agent(load_config_from_dict({**rest, "llm": llm}))

@@ -78,6 +78,11 @@ def run(
     no_stream: Annotated[
         bool, typer.Option("--no-stream", help="wait for the whole answer (one request, no streaming)")
     ] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
+    schema: Annotated[
+        Path | None, typer.Option("--schema", help="answer as JSON matching this JSON schema file")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="approve tool calls that need approval")] = False,
 ) -> None:
     """Run one prompt through the agent and print the answer (a new session unless told otherwise).
 
@@ -92,7 +97,7 @@ def run(
     flags = overrides(model, provider) | ({"systemPrompt": system} if system is not None else {})
     code = run_once(
         config, flags, text, json_out=json_out, image=image, session=session, cont=cont,
-        choice=(profile, target), stream=not no_stream,
+        choice=(profile, target), cache=not no_cache, schema=schema, yes=yes, stream=not no_stream,
     )  # fmt: skip
     if code:
         raise typer.Exit(code)
@@ -140,6 +145,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("sessions", "agentcore.cli.sessions_cmd:sessions_app"),
     ("providers", "agentcore.cli.providers_cmd:providers_app"),
     ("keys", "agentcore.cli.keys_cmd:keys_app"),
+    ("cache", "agentcore.cli.cache_cmd:cache_app"),
 )
 TOP_LEVEL_MODULES = (
     "agentcore.cli.usage_cmd",
@@ -148,6 +154,7 @@ TOP_LEVEL_MODULES = (
     "agentcore.cli.pricing_cmd",
     "agentcore.cli.serve_cmd",
     "agentcore.cli.init_cmd",
+    "agentcore.cli.dashboard_cmd",
 )  # modules adding top-level commands to ``app``
 
 

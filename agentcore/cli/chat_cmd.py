@@ -63,6 +63,9 @@ def chat_loop(
     for module in SLASH_MODULES:
         import_module(module)
     agent = _make_agent(config, flags, choice)
+    from agentcore.cli._approve import ChatApprover
+
+    agent.approve = ChatApprover()  # tools that need approval ask: yes / no / always (this session)
     from agentcore.cli._signals import TerminateAsInterrupt
     from agentcore.cli.slash_basic import describe_client
 

@@ -26,27 +26,42 @@ async def _run(
     session: str | None = None,
     cont: bool = False,
     choice: Choice = (None, None),
+    cache: bool = True,
+    schema: Path | None = None,
+    yes: bool = False,
     stream: bool = True,
 ) -> int:
+    from agentcore.cli._approve import run_approver, schema_output
+
+    output = schema_output(schema) if schema is not None else None
     agent = load_or_fallback(config, flags, choice)
+    agent.approve = run_approver(yes)
     try:
         if cont:
             last = await agent.sessions.last("run")
             session = last.name if last else None  # nothing to continue: start one
         session = session or agent.sessions.new_name("run")
         agent.session(session, kind="run")
+        if output is not None:
+            result = await agent.run(
+                text, image=str(image) if image else None, session=session, output_type=output, cache=cache
+            )
+            sys.stdout.write(json.dumps(result.output, ensure_ascii=False, indent=2) + "\n")
+            return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         if json_out:
-            result = await agent.run(text, image=str(image) if image else None, session=session)
+            result = await agent.run(text, image=str(image) if image else None, session=session, cache=cache)
             sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         if not stream:
-            result = await agent.run(text, image=str(image) if image else None, session=session)
+            result = await agent.run(text, image=str(image) if image else None, session=session, cache=cache)
             sys.stdout.write(result.text + ("" if result.text.endswith("\n") else "\n"))
             if result.stop_reason == "max_iterations":
                 sys.stderr.write(f"stopped: {result.iterations} iterations (llm.maxIterations)\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         printer = EventPrinter()
-        async for event in agent.stream(text, image=str(image) if image else None, session=session):
+        async for event in agent.stream(
+            text, image=str(image) if image else None, session=session, cache=cache
+        ):
             printer(event)
         printer.finish()
         return EXIT_LIMIT if printer.limit is not None else 0
@@ -66,6 +81,9 @@ def run_once(
     session: str | None = None,
     cont: bool = False,
     choice: Choice = (None, None),
+    cache: bool = True,
+    schema: Path | None = None,
+    yes: bool = False,
     stream: bool = True,
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
@@ -73,7 +91,9 @@ def run_once(
 
     with user_errors(), TerminateAsInterrupt() as stop:
         try:
-            return asyncio.run(_run(config, flags, text, json_out, image, session, cont, choice, stream))
+            return asyncio.run(
+                _run(config, flags, text, json_out, image, session, cont, choice, cache, schema, yes, stream)
+            )
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")
             return stop.exit_code if stop.signum else 130

@@ -77,6 +77,10 @@ class RetryConfig(_Model):
     retry_after_cap: float = Field(default=60.0, alias="retryAfterCap", ge=0)
 
 
+# --- ptools: prompt-based tool calling ---
+ToolCallingMode = Literal["native", "prompt", "auto"]
+
+
 class LLMConfig(_Model):
     """Which model to call and how."""
 
@@ -117,9 +121,24 @@ class LLMConfig(_Model):
         gt=0,
         description="seconds until a stream's first event (llm.timeout still bounds the whole request)",
     )
+    # --- ptools: prompt-based tool calling ---
+    tool_calling: ToolCallingMode = Field(default="auto", alias="toolCalling")
+    tool_calling_errors: list[str] = Field(
+        default_factory=list[str],
+        alias="toolCallingErrors",
+        description="extra error texts (substrings) that mean 'this server has no native tools' under auto",
+    )
     # --- sessions / images ---
     max_image_bytes: int = Field(
         default=20_000_000, alias="maxImageBytes", ge=1, description="largest image accepted, in bytes"
+    )
+    # --- embed: structured output ---
+    output_retries: int = Field(
+        default=1,
+        alias="outputRetries",
+        ge=0,
+        le=20,
+        description="re-asks after an invalid structured output",
     )
     # --- http providers ---
     http: HttpProviderConfig | None = Field(default=None, description="llm.provider: http")
@@ -148,6 +167,8 @@ class TargetConfig(_Model):
     aws: AwsConfig | None = None
     weight: float = Field(default=1.0, gt=0, description="share of requests under the weighted strategy")
     max_concurrency: int | None = Field(default=None, alias="maxConcurrency", ge=1)
+    # --- ptools: prompt-based tool calling ---
+    tool_calling: ToolCallingMode | None = Field(default=None, alias="toolCalling")
 
     # --- config validation ---
     _model_not_blank = field_validator("model")(check_not_blank)
@@ -244,6 +265,10 @@ class McpServerConfig(_Model):
     connection_mode: Literal["strict", "lenient"] = Field(default="lenient", alias="connectionMode")
     include: list[str] | None = None
     exclude: list[str] = Field(default_factory=list[str])
+    # --- embed: approvals ---
+    approve: Literal["all"] | list[str] | None = Field(
+        default=None, description="tools (all, or name globs) that need the user's approval before each call"
+    )
 
     # --- config validation ---
     _url_valid = field_validator("url")(check_http_url)
@@ -379,6 +404,26 @@ class ServedAgent(_Model):
     description: str | None = None
 
 
+# --- ptools: response cache ---
+class CacheConfig(_Model):
+    """The response cache: repeated requests answered from a store instead of the model."""
+
+    enabled: bool = False
+    ttl: float = Field(default=86_400.0, gt=0, description="seconds an answer stays valid")
+    backend: Literal["sqlite", "postgres", "redis", "memory"] | None = Field(
+        default=None, description="default: the configured database (storage.url)"
+    )
+    url: str | None = Field(
+        default=None, description="database or redis URL of the backend (default: storage.url / local redis)"
+    )
+    scope: Literal["global", "user", "session"] = "global"
+    allow_non_deterministic: bool = Field(default=False, alias="allowNonDeterministic")
+    max_entries: int = Field(default=10_000, alias="maxEntries", ge=1, description="memory backend only")
+    namespace: str = Field(
+        default="agentcore", min_length=1, description="redis key prefix (several apps on one redis)"
+    )
+
+
 class AgentConfig(_Model):
     """The whole of ``cipher.yml``."""
 
@@ -410,6 +455,8 @@ class AgentConfig(_Model):
     models: dict[str, TargetConfig] = Field(default_factory=dict[str, TargetConfig])
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict[str, ProfileConfig])
     default_profile: str | None = Field(default=None, alias="defaultProfile")
+    # --- ptools: response cache ---
+    cache: CacheConfig = Field(default_factory=CacheConfig)
 
     @model_validator(mode="before")
     @classmethod

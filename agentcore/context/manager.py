@@ -24,20 +24,19 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import structlog
-
 from agentcore.context import compression, prompt
 from agentcore.context._turn import LockSettings, in_memory_hold, transcript
 from agentcore.context.repair import repair
 from agentcore.context.tokens import TokenCounter, encoding
 from agentcore.context.windows import ContextWindow
+from agentcore.logs import get_logger
 from agentcore.messages import InternalMessage
 from agentcore.tools.base import ToolSpec
 
 if TYPE_CHECKING:
     from agentcore.context.store import SessionInfo, SessionStore, Summary
 
-log = structlog.get_logger("agentcore.context")
+log = get_logger("agentcore.context")
 
 # ``summarizer(prompt, system_prompt) -> text``: one request with no history, e.g. direct_generate.
 Summarizer = Callable[[str, str | None], Awaitable[str]]

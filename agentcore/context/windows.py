@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import structlog
+from agentcore.logs import get_logger
 
-log = structlog.get_logger("agentcore.context")
+log = get_logger("agentcore.context")
 
 DEFAULT_WINDOW = 32_768
 

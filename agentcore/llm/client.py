@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-import structlog
-
 from agentcore.errors import ProviderError
 from agentcore.llm.events import StreamEvent, TurnComplete
 from agentcore.llm.observer import NULL_OBSERVER, LoopObserver
@@ -16,8 +14,9 @@ from agentcore.llm.provider import ProviderClient
 from agentcore.llm.request import LLMRequest
 from agentcore.llm.retry import RetryPolicy, partial_usage
 from agentcore.llm.route import RouteInfo
+from agentcore.logs import get_logger
 
-log = structlog.get_logger("agentcore.llm")
+log = get_logger("agentcore.llm")
 
 
 class ModelClient(Protocol):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from agentcore.messages import InternalMessage, ToolCall, Usage
+from agentcore.tools.context import ApprovalRequired
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ class TurnComplete:
     message: InternalMessage
     usage: Usage
     finish_reason: str | None = None
+    #: answered from the response cache: the usage of the original call (``usage`` is then zero)
+    cached: Usage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,14 @@ class FinalAnswer:
     text: str
     usage: Usage
     iterations: int
+    output: Any = None  # the validated structured output when the run asked for one
+
+
+@dataclass(frozen=True, slots=True)
+class PartialOutput:
+    """The structured output so far, while it streams (a partial object: fields may be missing)."""
+
+    data: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,4 +103,6 @@ StreamEvent = (
     | FinalAnswer
     | LimitReached
     | ErrorEvent
+    | PartialOutput
+    | ApprovalRequired
 )

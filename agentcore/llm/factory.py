@@ -16,6 +16,7 @@ from agentcore.errors import ConfigError
 
 if TYPE_CHECKING:
     from agentcore.context.manager import ContextManager
+    from agentcore.llm.cache.client import ResponseCache
     from agentcore.llm.client import ModelClient
     from agentcore.llm.provider import ProviderClient
     from agentcore.llm.router import RoutedTarget, RouterState
@@ -52,6 +53,29 @@ def create_provider(config: LLMConfig) -> ProviderClient:
     return cls(config)
 
 
+def wrap_target(
+    client: ProviderClient, config: AgentConfig | None, cache: ResponseCache | None = None
+) -> ProviderClient:
+    """``client`` with tool calling through the prompt (``toolCalling``) and the response cache around it."""
+    mode = client.config.tool_calling
+    if mode == "auto" and getattr(client, "native_tools", True) is False:
+        mode = "prompt"  # e.g. an HTTP API described without a tool-call mapping
+    if mode == "prompt" or (mode == "auto" and REGISTRY.get(client.provider) == REGISTRY["openai"]):
+        from agentcore.llm.prompt_tools import LearnedStore, PromptToolsClient
+
+        url = None
+        if config is not None:
+            from agentcore.storage.db import resolve_url
+
+            url = resolve_url(config.storage.url)
+        client = PromptToolsClient(client, mode, LearnedStore(url))
+    if cache is not None:
+        from agentcore.llm.cache.client import CachingClient
+
+        client = CachingClient(client, cache)
+    return client
+
+
 def create_llm_service(
     config: LLMConfig,
     *,
@@ -62,7 +86,9 @@ def create_llm_service(
     from agentcore.llm.client import RetryingClient
     from agentcore.llm.service import LLMService
 
-    return LLMService(RetryingClient(create_provider(config)), context=context, tools=tools)
+    return LLMService(
+        RetryingClient(wrap_target(create_provider(config), None)), context=context, tools=tools
+    )
 
 
 def _target_config(ref: TargetRef, config: AgentConfig) -> tuple[str, TargetConfig]:
@@ -93,6 +119,8 @@ def target_llm(base: LLMConfig, target: TargetConfig, profile: ProfileConfig | N
             update[name] = value
         elif not same:
             update[name] = {} if name == "headers" else None
+    if target.tool_calling is not None:  # ptools: per-target toolCalling
+        update["tool_calling"] = target.tool_calling
     if profile is not None:
         for name, value in (
             ("temperature", profile.temperature),
@@ -123,7 +151,12 @@ def _unknown_profile(name: str, config: AgentConfig) -> ConfigError:
 
 
 def _routed(
-    name: str, ref: TargetRef, config: AgentConfig, profile: ProfileConfig, built: dict[str, RoutedTarget]
+    name: str,
+    ref: TargetRef,
+    config: AgentConfig,
+    profile: ProfileConfig,
+    built: dict[str, RoutedTarget],
+    cache: ResponseCache | None = None,
 ) -> RoutedTarget:
     from agentcore.llm.router import RoutedTarget
 
@@ -131,7 +164,7 @@ def _routed(
     if target_name in built:
         return built[target_name]
     try:
-        client = create_provider(target_llm(config.llm, target, profile))
+        client = wrap_target(create_provider(target_llm(config.llm, target, profile)), config, cache)
     except ConfigError as exc:
         key = f"profiles.{name} target {target_name}" + (f" ({exc.key_path})" if exc.key_path else "")
         raise ConfigError(exc.message, key_path=key, file=exc.file, hint=exc.hint) from None
@@ -145,12 +178,14 @@ def build_client(
     model: str | None = None,
     *,
     state: RouterState | None = None,
+    cache: ResponseCache | None = None,
 ) -> ModelClient:
     """The ``ModelClient`` for ``profile`` (a router over its targets), or for the one-off target
     ``model`` (``provider/model`` or a ``models:`` name), or for ``defaultProfile`` / ``llm:``.
 
     ``state`` shares cool-downs and in-flight counts between routers (e.g. several workers);
-    by default each router keeps its own.
+    by default each router keeps its own. ``cache`` (the agent's response cache) goes in front of
+    every target.
     """
     from agentcore.llm.client import RetryingClient
     from agentcore.llm.retry import RetryPolicy
@@ -168,11 +203,11 @@ def build_client(
             llm = target_llm(config.llm, target, spec)
         else:  # a bare model name: llm:'s provider, another model
             llm = target_llm(config.llm, TargetConfig(provider=config.llm.provider, model=model), spec)
-        return RetryingClient(create_provider(llm))
+        return RetryingClient(wrap_target(create_provider(llm), config, cache))
     if spec is None or chosen is None:
-        return RetryingClient(create_provider(config.llm))
+        return RetryingClient(wrap_target(create_provider(config.llm), config, cache))
     built: dict[str, RoutedTarget] = {}
-    targets = [_routed(chosen, ref, config, spec, built) for ref in spec.targets]
+    targets = [_routed(chosen, ref, config, spec, built, cache) for ref in spec.targets]
     first = targets[0].client.config
     return Router(
         chosen,
@@ -182,8 +217,12 @@ def build_client(
         max_iterations=first.max_iterations,
         policy=RetryPolicy.from_config(first),
         state=state,
-        context_fallback=[_routed(chosen, r, config, spec, built) for r in spec.context_length_fallback],
-        content_fallback=[_routed(chosen, r, config, spec, built) for r in spec.content_policy_fallback],
+        context_fallback=[
+            _routed(chosen, r, config, spec, built, cache) for r in spec.context_length_fallback
+        ],
+        content_fallback=[
+            _routed(chosen, r, config, spec, built, cache) for r in spec.content_policy_fallback
+        ],
     )
 
 

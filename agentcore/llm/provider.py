@@ -16,13 +16,17 @@ from agentcore.llm.events import StreamEvent, TurnComplete
 from agentcore.llm.request import LLMRequest
 from agentcore.llm.retry import Failure
 
-__all__ = ["LLMRequest", "ProviderClient"]
+__all__ = ["ALLOW_MODEL_REQUESTS", "LLMRequest", "ProviderClient"]
+
+# One slot: False makes every real provider request fail (``agentcore.testing.allow_model_requests``).
+ALLOW_MODEL_REQUESTS: list[bool] = [True]
 
 
 class ProviderClient(ABC):
     """One configured model behind one reused SDK client."""
 
     supports_images: ClassVar[bool] = True
+    real: ClassVar[bool] = True  # False for the test doubles, which may always answer
 
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
@@ -41,6 +45,13 @@ class ProviderClient(ABC):
 
     def round_trip(self, request: LLMRequest) -> AsyncIterator[StreamEvent | TurnComplete]:
         """One attempt, no retries (the clients that retry or fail over call this)."""
+        if not ALLOW_MODEL_REQUESTS[0] and self.real:
+            from agentcore.errors import ModelRequestsForbidden
+
+            raise ModelRequestsForbidden(
+                f"a real request to {self.provider}/{self.model} was attempted while model requests are "
+                "forbidden (agentcore.testing.allow_model_requests(False)); use a test model"
+            )
         return self._round_trip(request)
 
     def classify(self, exc: BaseException) -> Failure | None:

@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from agentcore.messages import InternalMessage
 from agentcore.tools.base import ToolSpec
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """A structured answer the run wants: its JSON schema, asked for natively (``response_format``)
+    or through a final-result tool (``mode``)."""
+
+    name: str
+    schema: dict[str, Any]
+    strict: bool
+    mode: Literal["native", "tool"]
+
+    def response_format(self) -> dict[str, Any]:
+        """OpenAI's ``response_format`` for this output (also Gemini's OpenAI-compatible endpoint)."""
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": self.name, "schema": self.schema, "strict": self.strict},
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,3 +37,4 @@ class LLMRequest:
     tools: Sequence[ToolSpec]
     stream: bool
     purpose: Literal["turn", "direct", "summary"] = "turn"
+    output: OutputSpec | None = None  # native structured output (tool mode adds a tool instead)

@@ -16,10 +16,12 @@ from agentcore.llm.client import ModelClient, complete
 from agentcore.llm.events import FinalAnswer, LimitReached, StreamEvent, TurnComplete
 from agentcore.llm.loop import interrupted, run_loop
 from agentcore.llm.observer import NULL_OBSERVER, LoopObserver
+from agentcore.llm.output import OutputHandler
 from agentcore.llm.request import LLMRequest
 from agentcore.llm.retry import RetryPolicy
 from agentcore.messages import ImagePart, InternalMessage, load_image
 from agentcore.tools.base import ToolSpec
+from agentcore.tools.context import RunState
 from agentcore.tools.manager import UnifiedToolManager
 
 __all__ = ["LLMRequest", "LLMService", "interrupted"]
@@ -166,8 +168,11 @@ class LLMService:
         *,
         stream: bool,
         client: ModelClient | None = None,
+        run: RunState | None = None,
+        output: OutputHandler[Any] | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """The bounded tool loop on ``context`` with ``client`` (the default client when None)."""
+        """The bounded tool loop on ``context`` with ``client`` (the default client when None);
+        ``run``: deps and approver for the tools; ``output``: the structured answer wanted."""
         chosen = client if client is not None else self.client
         return run_loop(
             chosen,
@@ -177,4 +182,6 @@ class LLMService:
             stream=stream,
             max_iterations=chosen.max_iterations,
             observer=self.recorder,
+            run=run,
+            output=output,
         )

@@ -18,7 +18,7 @@ import structlog
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from agentcore.serve import wire_anthropic, wire_openai
 from agentcore.serve._errors import HttpError, from_exception
@@ -314,7 +314,7 @@ def create_app(config: AgentConfig) -> Starlette:
         finally:
             await gateway.close()  # after uvicorn drained in-flight requests
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/v1/chat/completions", handlers.chat_completions, methods=["POST"]),
         Route("/chat/completions", handlers.chat_completions, methods=["POST"]),
         Route("/v1/messages", handlers.messages, methods=["POST"]),
@@ -323,6 +323,14 @@ def create_app(config: AgentConfig) -> Starlette:
         Route("/readyz", handlers.readyz, methods=["GET"]),
         Route("/metrics", handlers.metrics, methods=["GET"]),
     ]
+    if gateway.admin_key:  # the dashboard shows every caller's usage: only behind the admin key
+        from starlette.routing import Mount
+
+        from agentcore.dashboard import create_dashboard_app
+        from agentcore.storage.db import resolve_url
+
+        dashboard = create_dashboard_app(resolve_url(config.storage.url), admin_key=gateway.admin_key)
+        routes.append(Mount("/dashboard", app=dashboard))
     handlers_map: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         404: _not_found,
         405: _method_not_allowed,

@@ -13,8 +13,10 @@ fallback to memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,12 @@ MEMORY_URL = "memory://"
 Migration = Callable[["AsyncConnection", int], Awaitable[None]]
 _SCHEMAS: dict[str, tuple[int, Migration]] = {}
 _engines: dict[tuple[str, int], AsyncEngine] = {}
+# One reaper per loop with engines: an async generator parked at its ``yield``. ``asyncio.run``
+# (``loop.shutdown_asyncgens``) closes it when the loop ends, which disposes that loop's engines, so
+# an application calling ``asyncio.run`` many times does not pile up pools (and aiosqlite threads).
+_reapers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None]] = (
+    weakref.WeakKeyDictionary()
+)
 _ready: dict[tuple[str, int, str], int] = {}
 
 
@@ -99,10 +107,12 @@ def get_engine(url: str) -> AsyncEngine:
     from sqlalchemy import event
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    key = (url, id(asyncio.get_running_loop()))
+    loop = asyncio.get_running_loop()
+    key = (url, id(loop))
     engine = _engines.get(key)
     if engine is not None:
         return engine
+    _watch(loop)
     kwargs: dict[str, Any] = {}
     engine_url, schema = _split_schema(url)
     if schema:
@@ -137,6 +147,29 @@ def get_engine(url: str) -> AsyncEngine:
 
     _engines[key] = engine
     return engine
+
+
+async def _reaper() -> AsyncGenerator[None]:
+    try:
+        yield
+    finally:
+        await dispose_engines()
+
+
+def _watch(loop: asyncio.AbstractEventLoop) -> None:
+    """Dispose ``loop``'s engines when the loop shuts down (see ``_reapers``)."""
+    if loop in _reapers:
+        return
+    # A dead loop's id may be reused by a new loop: its leftovers must not be mistaken for ours.
+    for key in [k for k in _engines if k[1] == id(loop)]:
+        del _engines[key]
+    for key in [k for k in _ready if k[1] == id(loop)]:
+        del _ready[key]
+    reaper = _reaper()
+    step = reaper.__anext__()  # registers the generator with the running loop (firstiter hook)
+    with contextlib.suppress(StopIteration):
+        step.send(None)  # runs it to its ``yield`` without awaiting anything
+    _reapers[loop] = reaper
 
 
 async def open_database(url: str) -> AsyncEngine:
@@ -232,6 +265,8 @@ async def dispose_engines() -> None:
     """Close the engines created on the running event loop."""
     loop_id = id(asyncio.get_running_loop())
     for key in [k for k in _engines if k[1] == loop_id]:
-        await _engines.pop(key).dispose()
+        engine = _engines.pop(key, None)
+        if engine is not None:
+            await engine.dispose()
     for key in [k for k in _ready if k[1] == loop_id]:
         del _ready[key]

@@ -219,8 +219,11 @@ class ArgumentsModel:
         return [p.name for p in self._params]
 
 
-def build_arguments(func: Callable[..., Any], tool: str, docs: DocInfo) -> ArgumentsModel:
-    """The arguments model of ``func``; raises ``TypeError`` for a signature that cannot be a tool."""
+def build_arguments(
+    func: Callable[..., Any], tool: str, docs: DocInfo, *, skip_first: bool = False
+) -> ArgumentsModel:
+    """The arguments model of ``func``; raises ``TypeError`` for a signature that cannot be a tool.
+    ``skip_first``: the first parameter is the run context, which the model never fills."""
     signature = inspect.signature(func)
     try:
         hints = typing.get_type_hints(func, include_extras=True)
@@ -230,6 +233,8 @@ def build_arguments(func: Callable[..., Any], tool: str, docs: DocInfo) -> Argum
     params: list[_Param] = []
     extra_kwargs = False
     for index, (name, parameter) in enumerate(signature.parameters.items()):
+        if skip_first and index == 0:
+            continue
         if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
             continue  # JSON arguments are named; *args cannot be filled.
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:

@@ -7,14 +7,15 @@ import functools
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
+from typing import Any, Generic, ParamSpec, TypeVar, cast, get_origin, overload
 
 from pydantic_core import to_jsonable_python
 
-from agentcore.messages import ImagePart, Part, TextPart
+from agentcore.messages import ImagePart, Part, TextPart, ToolCall, Usage
 from agentcore.tools._schema import ArgumentsModel, InvalidArguments, build_arguments, parse_docstring
 from agentcore.tools._threads import ToolTerminated, ToolThreads
 from agentcore.tools.base import ToolOutput, ToolSpec
+from agentcore.tools.context import RunContext, current_run_context
 
 __all__ = ["InvalidArguments", "LocalTool", "to_tool_output", "tool"]
 
@@ -37,6 +38,8 @@ class LocalTool(Generic[P, R]):
     timeout: float | None
     defined_at: str
     arguments: ArgumentsModel = dataclasses.field(repr=False)
+    takes_ctx: bool = False  # the first parameter is a ``RunContext``
+    require_approval: bool = False
 
     def __post_init__(self) -> None:
         # Lets inspect.signature() / help() see through to the function.
@@ -57,6 +60,11 @@ class LocalTool(Generic[P, R]):
     async def invoke(self, arguments: Mapping[str, Any], *, threads: ToolThreads | None = None) -> Any:
         """Validate ``arguments`` and run the function; sync functions run in one of ``threads``."""
         args, kwargs = self.validate(arguments)
+        if self.takes_ctx:
+            ctx = current_run_context()
+            if ctx is None:  # called outside a run (``await my_tool.run({...})``): an empty context
+                ctx = RunContext(None, None, Usage(), ToolCall("", self.name, "{}"))
+            args = (ctx, *args)
         func = cast(Callable[..., Any], self.func)
         try:
             if self.is_async:
@@ -89,6 +97,7 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    require_approval: bool = False,
 ) -> Callable[[Callable[P, R]], LocalTool[P, R]]: ...
 
 
@@ -99,11 +108,14 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    require_approval: bool = False,
 ) -> LocalTool[P, R] | Callable[[Callable[P, R]], LocalTool[P, R]]:
     """Make ``func`` a tool: ``@tool``, ``@tool()`` or ``@tool(name=..., description=..., timeout=...)``.
 
     The parameters' JSON schema comes from the type hints; the description and per-argument texts
-    from the docstring (Google, numpy or reST style) unless given here.
+    from the docstring (Google, numpy or reST style) unless given here. A first parameter annotated
+    ``RunContext[Deps]`` receives the run's context and is not part of the schema.
+    ``require_approval``: each call waits for the user's (or the ``approve=`` callback's) yes.
     """
     if timeout is not None and timeout <= 0:
         raise ValueError(f"@tool timeout must be positive, got {timeout}")
@@ -117,7 +129,8 @@ def tool(
         if not tool_name or tool_name == "<lambda>":
             raise TypeError("@tool on a lambda or nameless callable needs name='...'")
         docs = parse_docstring(inspect.getdoc(fn))
-        arguments = build_arguments(fn, tool_name, docs)
+        takes_ctx = _takes_ctx(fn)
+        arguments = build_arguments(fn, tool_name, docs, skip_first=takes_ctx)
         return LocalTool(
             name=tool_name,
             description=description if description is not None else docs.summary,
@@ -127,11 +140,27 @@ def tool(
             timeout=timeout,
             defined_at=_defined_at(fn),
             arguments=arguments,
+            takes_ctx=takes_ctx,
+            require_approval=require_approval,
         )
 
     if func is not None:
         return wrap(func)
     return wrap
+
+
+def _takes_ctx(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn``'s first parameter is annotated ``RunContext`` (or ``RunContext[...]``)."""
+    try:
+        first = next(iter(inspect.signature(fn).parameters.values()), None)
+    except (TypeError, ValueError):
+        return False
+    if first is None:
+        return False
+    annotation: Any = first.annotation
+    if isinstance(annotation, str):
+        return annotation.split("[", 1)[0].rsplit(".", 1)[-1] == "RunContext"
+    return annotation is RunContext or get_origin(annotation) is RunContext
 
 
 def _is_async(fn: Callable[..., Any]) -> bool:

@@ -234,11 +234,16 @@ class LocalToolSource:
 
     @classmethod
     def from_config(cls, config: AgentConfig, tools: Sequence[LocalTool[..., Any]] = ()) -> LocalToolSource:
-        """The source for ``config.local_tools``; the default ``./tools`` may be missing, a configured path not."""
+        """The source for ``config.local_tools``; the default ``./tools`` may be missing, a configured path not.
+
+        The implicit ``./tools`` applies only to a config read from a file: a config built in code
+        (``AgentConfig(...)``) loads no tools it was not given."""
+        implicit = "local_tools" not in config.model_fields_set
+        paths = [] if implicit and config.source is None else config.local_tools
         return cls(
             tools,
-            [config.resolve_path(p) for p in config.local_tools],
-            missing_ok="local_tools" not in config.model_fields_set,
+            [config.resolve_path(p) for p in paths],
+            missing_ok=implicit,
             config_file=str(config.source) if config.source else None,
             concurrency=config.tool_concurrency,
         )
@@ -261,6 +266,11 @@ class LocalToolSource:
     async def list_tools(self) -> list[ToolSpec]:
         """One spec per tool, in load order."""
         return [t.spec() for t in self._tools.values()]
+
+    def requires_approval(self, spec: ToolSpec) -> bool:
+        """Whether the tool was declared with ``@tool(require_approval=True)``."""
+        found = self._tools.get(spec.call_name)
+        return found.require_approval if found else False
 
     def timeout_for(self, spec: ToolSpec) -> float | None:
         """The tool's own ``@tool(timeout=...)``, if it set one."""

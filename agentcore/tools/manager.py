@@ -14,29 +14,30 @@ import asyncio
 import contextlib
 import dataclasses
 import difflib
+import fnmatch
 import json
 import re
 import time
 import traceback
 import weakref
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self, cast
 
-import structlog
-
 from agentcore._redact import redact_text
 from agentcore.errors import ToolError, describe
+from agentcore.logs import get_logger
 from agentcore.messages import Content, InternalMessage, Part, TextPart, ToolCall
 from agentcore.tools._schema import InvalidArguments
 from agentcore.tools._threads import ToolTerminated
 from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSource, ToolSpec
+from agentcore.tools.context import ApprovalRequest, RunState, set_run_context
 from agentcore.tools.decorator import to_tool_output
 
 __all__ = ["UnifiedToolManager", "sanitize_tool_name"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _MAX_NAME = 64
 _BAD_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
@@ -82,6 +83,7 @@ class UnifiedToolManager:
         default_timeout: float = 60.0,
         output_limit: int = 20_000,
         concurrency: int = DEFAULT_CONCURRENCY,
+        approve: Mapping[str, str | Sequence[str]] | None = None,
     ) -> None:
         names = [s.name for s in sources]
         if len(set(names)) != len(names):
@@ -92,6 +94,8 @@ class UnifiedToolManager:
         self.default_timeout = default_timeout
         self.output_limit = output_limit
         self.concurrency = concurrency
+        # source name -> "all" or name globs: the tools of that source that need approval (MCP ``approve:``)
+        self.approve_rules: dict[str, str | Sequence[str]] = dict(approve or {})
         # One semaphore per event loop: an asyncio primitive is bound to the loop it first waits on,
         # and an agent may be used from several loops in turn (``run_sync``).
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
@@ -300,9 +304,27 @@ class UnifiedToolManager:
 
     # ------------------------------------------------------------------ execution
 
-    async def execute_all(self, calls: Sequence[ToolCall]) -> list[InternalMessage]:
+    def needs_approval(self, spec: ToolSpec) -> bool:
+        """Whether calls of ``spec`` wait for approval (``@tool(require_approval=True)``, ``approve:``)."""
+        entry = self._by_name.get(spec.name)
+        if entry is None:
+            return False
+        own = getattr(entry.source, "requires_approval", None)
+        if callable(own) and own(entry.original):
+            return True
+        rule = self.approve_rules.get(entry.spec.source)
+        if rule is None:
+            return False
+        if rule == "all":
+            return True
+        names = (entry.spec.name, entry.spec.call_name)
+        return any(fnmatch.fnmatchcase(n, glob) for glob in rule for n in names)
+
+    async def execute_all(
+        self, calls: Sequence[ToolCall], run: RunState | None = None
+    ) -> list[InternalMessage]:
         """Run ``calls`` concurrently; results in call order. One cancelled means all are cancelled."""
-        tasks = [asyncio.ensure_future(self.execute(c)) for c in calls]
+        tasks = [asyncio.ensure_future(self.execute(c, run)) for c in calls]
         try:
             return list(await asyncio.gather(*tasks))
         except BaseException:
@@ -323,8 +345,9 @@ class UnifiedToolManager:
         async with slots:
             yield
 
-    async def execute(self, call: ToolCall) -> InternalMessage:
-        """Run one call; every failure but cancellation comes back as an error result."""
+    async def execute(self, call: ToolCall, run: RunState | None = None) -> InternalMessage:
+        """Run one call; every failure but cancellation comes back as an error result.
+        ``run``: the run's deps, session and usage (for ``RunContext``) and its approver."""
         entry = self._by_name.get(call.name)
         if entry is None:
             return self._error(call, self._unknown_tool_text(call.name))
@@ -333,6 +356,10 @@ class UnifiedToolManager:
         arguments = _parse_arguments(call)
         if isinstance(arguments, str):
             return self._error(call, arguments)
+        if self.needs_approval(entry.spec):
+            denied = await self._ask(call, entry, arguments, run)
+            if denied is not None:
+                return denied
         timeout = self.timeout_for(call.name)
         # A source may need extra time around the call itself (an MCP server reconnecting
         # transparently); it then enforces ``timeout`` on the call on its own.
@@ -341,7 +368,7 @@ class UnifiedToolManager:
         async with self._slot():
             started = time.monotonic()
             task = asyncio.get_running_loop().create_task(
-                _invoke(entry.source, entry.original, arguments, timeout), name=f"tool-{call.name}"
+                _invoke(entry.source, entry.original, arguments, timeout, run, call), name=f"tool-{call.name}"
             )
             try:
                 done, _ = await asyncio.wait({task}, timeout=timeout + slack)
@@ -371,6 +398,22 @@ class UnifiedToolManager:
             output = to_tool_output(output)  # a source outside our control returned a bare value
         content = _truncate(output.content, self.output_limit)
         return InternalMessage.tool_result(call, content, is_error=output.is_error)
+
+    async def _ask(
+        self, call: ToolCall, entry: _Entry, arguments: dict[str, Any], run: RunState | None
+    ) -> InternalMessage | None:
+        """None when the call is approved, else the denial the model reads."""
+        state = run if run is not None else RunState()
+        answer = await state.ask(ApprovalRequest(call, entry.spec, arguments))
+        if answer is True:
+            return None
+        reason = f": {answer}" if isinstance(answer, str) and answer else ""
+        log.info("tool call denied", tool=call.name, source=entry.spec.source)
+        return self._error(
+            call,
+            f"The user denied this call of '{call.name}'{reason}. It was not run. Do not retry it "
+            "unchanged; continue without it or ask the user.",
+        )
 
     def _abandon(self, task: asyncio.Task[Any]) -> None:
         """Cancel ``task`` without waiting for it; keep a reference until it is really over."""
@@ -431,9 +474,15 @@ class UnifiedToolManager:
 
 
 async def _invoke(
-    source: ToolSource, spec: ToolSpec, arguments: dict[str, Any], timeout: float
+    source: ToolSource,
+    spec: ToolSpec,
+    arguments: dict[str, Any],
+    timeout: float,
+    run: RunState | None,
+    call: ToolCall,
 ) -> ToolOutput:
     _inside_tool.set(True)  # this task's own context copy: never leaks to the caller
+    set_run_context(run, call)
     try:
         return await source.call(spec, arguments, timeout)
     except (SystemExit, KeyboardInterrupt) as exc:

@@ -16,10 +16,9 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-import structlog
-
 from agentcore._redact import redact_text
 from agentcore.llm.events import TurnComplete, UsageReport
+from agentcore.logs import get_logger
 from agentcore.messages import Usage
 from agentcore.tracing.context import CallContext, current, new_id, span_scope
 from agentcore.tracing.writer import CallLogWriter, tags_json, utcnow
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from agentcore.messages import InternalMessage, ToolCall
     from agentcore.tracing.pricing import PriceTable
 
-log = structlog.get_logger("agentcore.llm")
+log = get_logger("agentcore.llm")
 _stdlog = logging.getLogger("agentcore.llm")  # what structlog writes through (agentcore.logs)
 _perf = time.perf_counter
 _KIND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
@@ -136,8 +135,9 @@ class CallObserver:
         kind = type(event)
         if kind is TurnComplete:
             # The round trip's last event: the attempt succeeded, even if the consumer stops here.
-            self._turn = cast(TurnComplete, event)
-            self._finish("success", None)
+            turn = cast(TurnComplete, event)
+            self._turn = turn
+            self._finish("success" if turn.cached is None else "cache_hit", None)
         elif kind is UsageReport:
             self._usage = cast(UsageReport, event).usage
 
@@ -189,6 +189,10 @@ class CallObserver:
         status = self._status
         usage = turn.usage if turn is not None else self._usage
         recorder = self._recorder
+        saved: float | None = None
+        if turn is not None and turn.cached is not None:  # cache_hit: the original tokens, nothing spent
+            usage = turn.cached
+            saved = recorder.prices.cost(provider, model, usage)
         stream = request.stream
         first = self._first
         error = self._error
@@ -213,7 +217,9 @@ class CallObserver:
             "stream": stream,
             "messages_count": len(request.messages) + (1 if request.system else 0),
             **usage_columns(usage),
-            "cost_usd": row_cost(recorder, provider, model, status, usage),
+            "cost_usd": 0.0
+            if turn is not None and turn.cached is not None
+            else row_cost(recorder, provider, model, status, usage),
             "latency_ms": round((self._end - self._start) * 1000, 3),
             "time_to_first_token_ms": round((first - self._start) * 1000, 3)
             if stream and first is not None
@@ -232,10 +238,10 @@ class CallObserver:
         # One line per call for the JSON log (INFO: filtered out at the default console level).
         # Built here, in the writer task, so the context fields are passed explicitly.
         if _stdlog.isEnabledFor(logging.INFO):
-            self._log(row)
+            self._log(row, saved)
         return row
 
-    def _log(self, row: dict[str, Any]) -> None:
+    def _log(self, row: dict[str, Any], saved: float | None) -> None:
         log.info(
             "llm.call",
             call_id=row["id"],
@@ -252,6 +258,7 @@ class CallObserver:
             completion_tokens=row["completion_tokens"],
             cache_write_tokens=row["cache_write_tokens"],
             cost_usd=row["cost_usd"],
+            saved_usd=saved,
             latency_ms=row["latency_ms"],
             attempt=self.attempt,
             error=row["error_message"],

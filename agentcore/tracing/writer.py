@@ -25,15 +25,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import structlog
-
 from agentcore._redact import redact_text
+from agentcore.logs import get_logger
 from agentcore.tracing._sql import sqlite_write, statements, update_aggregates
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-log = structlog.get_logger("agentcore.tracing")
+log = get_logger("agentcore.tracing")
 
 Kind = Literal["call", "span"]
 

@@ -268,6 +268,8 @@ class OpenAICompatService(ProviderClient):
         ]
         if request.tools:
             parts += [b',"tools":', self._tools_json.get(request.tools)]
+        if request.output is not None and request.output.mode == "native":
+            parts += [b',"response_format":', dumps(request.output.response_format())]
         if request.stream:
             parts.append(b',"stream":true,"stream_options":{"include_usage":true}')
         if self._static:

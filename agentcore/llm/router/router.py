@@ -14,8 +14,6 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-import structlog
-
 from agentcore.errors import AllTargetsFailed
 from agentcore.llm.events import StreamEvent, TurnComplete
 from agentcore.llm.observer import NULL_OBSERVER, LoopObserver
@@ -25,8 +23,9 @@ from agentcore.llm.retry import Failure, RetryPolicy, partial_usage
 from agentcore.llm.route import RouteInfo
 from agentcore.llm.router.state import LocalState, RouterState
 from agentcore.llm.router.strategies import pick
+from agentcore.logs import get_logger
 
-log = structlog.get_logger("agentcore.llm")
+log = get_logger("agentcore.llm")
 _perf = time.perf_counter
 _CONTENT_POLICY = ("content_policy", "content policy", "content_filter", "content management policy")
 

@@ -13,15 +13,14 @@ import logging
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, cast
 
-import structlog
-
 from agentcore.errors import describe
+from agentcore.logs import get_logger
 from agentcore.tools.mcp._transport import open_transport
 
 if TYPE_CHECKING:
     from agentcore.tools.mcp.source import McpToolSource
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CONNECTION_CLOSED = -32000
 REQUEST_TIMEOUT = -32001

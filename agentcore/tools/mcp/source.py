@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
-import structlog
-
 from agentcore.errors import AgentcoreError, describe
+from agentcore.logs import get_logger
 from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSpec
 from agentcore.tools.mcp._connection import REQUEST_TIMEOUT, Connection, is_connection_loss, leaf
 from agentcore.tools.mcp._convert import keep_tool, prompt_messages, resource_text, to_output, to_spec
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["McpServerError", "McpToolSource", "PromptInfo", "ResourceInfo"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 State = Literal["stopped", "connecting", "up", "down"]
 
