@@ -86,14 +86,10 @@ BUILTIN_NOTICE = (
 
 def builtin_llm() -> dict[str, Any]:
     """The ``llm:`` block of the built-in model: tools through the prompt (it has no native tool calling)."""
-    from agentcore.config.schema import LLMConfig
     from agentcore.llm.local import DEFAULT_MODEL
 
     # maxTokens: a 135M model can ramble on to the end of its window
-    llm: dict[str, Any] = {"provider": "local", "model": DEFAULT_MODEL, "maxTokens": 512}
-    if "tool_calling" in LLMConfig.model_fields:  # prompt-based tool calling (llm.toolCalling)
-        llm["toolCalling"] = "prompt"
-    return llm
+    return {"provider": "local", "model": DEFAULT_MODEL, "maxTokens": 512, "toolCalling": "prompt"}
 
 
 def load_or_fallback(

@@ -152,10 +152,7 @@ async def test_tools_go_through_the_prompt_on_the_builtin_model(
 ) -> None:
     from agentcore.agent import Agent
     from agentcore.config.loader import load_config_from_dict
-    from agentcore.config.schema import LLMConfig
 
-    if "tool_calling" not in LLMConfig.model_fields:
-        pytest.skip("prompt-based tool calling (llm.toolCalling) is not in this build")
     url, bodies = recording_proxy
     tools = tmp_path / "tools"
     tools.mkdir()
