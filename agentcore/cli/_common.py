@@ -106,6 +106,34 @@ def load_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (Non
         raise locate(exc, loaded) from None
 
 
+STDIN_GRACE_S = 1.0  # how long a pipe that says nothing may keep `run "prompt"` waiting
+
+
+def _piped_stdin() -> str | None:
+    """Standard input when it is a file, or a pipe that gives data (or ends) within ``STDIN_GRACE_S``.
+
+    A pipe that stays open and silent (a program that spawns us with a pipe it never writes to) is
+    left alone with a note, instead of hanging the run; ``-`` as the prompt waits for it.
+    """
+    import os
+    import select
+    import stat
+
+    try:
+        fd = sys.stdin.fileno()
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError):  # closed, or replaced by something without a descriptor
+        return None
+    if stat.S_ISREG(mode):
+        return sys.stdin.read()
+    if not stat.S_ISFIFO(mode):  # a terminal, /dev/null, a socket
+        return None
+    if not select.select([fd], [], [], STDIN_GRACE_S)[0]:
+        typer.echo(f"note: standard input sent nothing within {STDIN_GRACE_S:g} s: not read", err=True)
+        return None
+    return sys.stdin.read()
+
+
 def cli_agent(config: AgentConfig, *, profile: str | None = None, model: str | None = None) -> Agent:
     """An Agent for a command: the CLI owns the process, so it configures logging first."""
     from agentcore.agent import Agent
@@ -117,13 +145,15 @@ def cli_agent(config: AgentConfig, *, profile: str | None = None, model: str | N
 
 
 def read_prompt(prompt: str | None) -> str:
-    """The prompt argument, or standard input for ``-`` or when piped."""
+    """The prompt argument; piped standard input is added after it (``cat notes.txt | agentcore run
+    "summarise"``), or is the whole prompt for ``-`` or no argument."""
     if prompt is None or prompt == "-":
         if sys.stdin.isatty() and prompt is None:
             fail('give a prompt: agentcore run "question" (or pipe one on stdin)', 2)
         text = sys.stdin.read()
     else:
-        text = prompt
+        piped = _piped_stdin()
+        text = f"{prompt}\n\n{piped}" if piped and piped.strip() else prompt
     if not text.strip():
         fail("the prompt is empty", 2)
     return text

@@ -14,7 +14,7 @@ app = typer.Typer(
     name="agentcore",
     help="An LLM tool-calling agent with memory, MCP tools and call accounting.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: loading rich's renderer would double the start-up time
 )
@@ -24,6 +24,9 @@ ModelOpt = Annotated[
     typer.Option("--model", "-m", help="a one-off model: provider/model, a models: name, or llm.model"),
 ]
 ProviderOpt = Annotated[str | None, typer.Option("--provider", help="override llm.provider")]
+SystemOpt = Annotated[
+    str | None, typer.Option("--system", help="use this system prompt instead of the config's")
+]
 ProfileOpt = Annotated[
     str | None, typer.Option("--profile", "-p", help="use this profile (cipher.yml profiles:)")
 ]
@@ -74,13 +77,19 @@ def run(
     audio: Annotated[
         Path | None, typer.Option("--audio", help="attach a WAV/MP3 recording (models with audio input)")
     ] = None,
+    system: SystemOpt = None,
+    no_stream: Annotated[
+        bool, typer.Option("--no-stream", help="wait for the whole answer (one request, no streaming)")
+    ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="bypass the response cache")] = False,
     schema: Annotated[
         Path | None, typer.Option("--schema", help="answer as JSON matching this JSON schema file")
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="approve tool calls that need approval")] = False,
 ) -> None:
-    """Run one prompt through the agent and print the answer (a new session unless told otherwise)."""
+    """Run one prompt through the agent and print the answer (a new session unless told otherwise).
+
+    Piped standard input is added after the prompt: cat notes.txt | agentcore run "summarise"."""
     from agentcore.cli._common import fail, overrides, read_prompt, split_model
     from agentcore.cli.run_cmd import run_once
 
@@ -88,9 +97,11 @@ def run(
         fail("give either --session NAME or --continue, not both", 2)
     text = read_prompt(prompt)
     model, target = split_model(model)
+    flags = overrides(model, provider) | ({"systemPrompt": system} if system is not None else {})
     code = run_once(
-        config, overrides(model, provider), text, json_out=json_out, image=image, session=session, cont=cont,
-        choice=(profile, target), audio=audio, cache=not no_cache, schema=schema, yes=yes,
+        config, flags, text, json_out=json_out, image=image, session=session, cont=cont,
+        choice=(profile, target), cache=not no_cache, schema=schema, yes=yes, audio=audio,
+        stream=not no_stream,
     )  # fmt: skip
     if code:
         raise typer.Exit(code)
@@ -108,13 +119,15 @@ def chat(
     new: Annotated[
         bool, typer.Option("--new", help="start a new session instead of resuming the last")
     ] = False,
+    system: SystemOpt = None,
 ) -> None:
-    """Chat with the agent interactively (resumes the last chat; /help lists the commands)."""
+    """Chat with the agent interactively (resumes the last chat; /help lists the commands; Ctrl-D leaves)."""
     from agentcore.cli._common import overrides, split_model
     from agentcore.cli.chat_cmd import chat_loop
 
     model, target = split_model(model)
-    chat_loop(config, overrides(model, provider), session=session, new=new, choice=(profile, target))
+    flags = overrides(model, provider) | ({"systemPrompt": system} if system is not None else {})
+    chat_loop(config, flags, session=session, new=new, choice=(profile, target))
 
 
 @app.command()
@@ -145,6 +158,7 @@ TOP_LEVEL_MODULES = (
     "agentcore.cli.pricing_cmd",
     "agentcore.cli.models_cmd",
     "agentcore.cli.serve_cmd",
+    "agentcore.cli.init_cmd",
     "agentcore.cli.dashboard_cmd",
 )  # modules adding top-level commands to ``app``
 

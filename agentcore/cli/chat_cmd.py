@@ -25,25 +25,13 @@ SLASH_MODULES = (
 
 def _make_agent(config: Path | None, flags: dict[str, Any], choice: Choice = (None, None)) -> Agent:
     from agentcore._redact import redact_text
-    from agentcore.cli._common import cli_agent, load_agent
-    from agentcore.cli._onboard import HELP as ONBOARD
-    from agentcore.cli._onboard import find_local_server
-    from agentcore.config.loader import load_config_from_dict
-    from agentcore.errors import ConfigError, ConfigNotFound
+    from agentcore.cli._onboard import load_or_fallback
+    from agentcore.errors import ConfigError
 
     try:
-        return load_agent(config, flags, choice)
+        return load_or_fallback(config, flags, choice)
     except ConfigError as exc:
-        missing = exc.key_path == "llm.apiKey" or isinstance(exc, ConfigNotFound)
-        if config is not None or not missing:
-            fail(redact_text(str(exc)), exc.exit_code)
-        sys.stderr.write(f"{redact_text(str(exc))}\n\n{ONBOARD}\n")
-        server = find_local_server()
-        if server is None:
-            raise SystemExit(2) from None
-        sys.stderr.write(f"\nFound {server.provider} at {server.base_url}; using model '{server.model}'.\n")
-        data = {"llm": {"provider": server.provider, "model": server.model, "baseURL": server.base_url}}
-        return cli_agent(load_config_from_dict(data))
+        fail(redact_text(str(exc)), exc.exit_code)
 
 
 async def _turn(state: ChatState, text: str) -> None:
@@ -95,9 +83,12 @@ def chat_loop(
             except AgentcoreError as exc:
                 fail(redact_text(str(exc)), exc.exit_code)
             print(f"session {state.session}" + (f" · resumed, {count} messages" if count else " · new"))
+            from agentcore.cli._lineread import make_reader
+
+            read = make_reader(runner.run)
             while not state.exit:
                 try:
-                    line = input("you> ").strip()
+                    line = read().strip()
                 except EOFError:
                     print()
                     break

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentcore.cli._common import Choice, load_agent, user_errors
+from agentcore.cli._common import Choice, user_errors
+from agentcore.cli._onboard import load_or_fallback
 from agentcore.cli._render import EventPrinter
 from agentcore.config.check import locate
 from agentcore.errors import ConfigError
@@ -29,11 +30,12 @@ async def _run(
     schema: Path | None = None,
     yes: bool = False,
     audio: Path | None = None,
+    stream: bool = True,
 ) -> int:
     from agentcore.cli._approve import run_approver, schema_output
 
     output = schema_output(schema) if schema is not None else None
-    agent = load_agent(config, flags, choice)
+    agent = load_or_fallback(config, flags, choice)
     agent.approve = run_approver(yes)
     sound = str(audio) if audio else None
     try:
@@ -58,6 +60,12 @@ async def _run(
                 text, image=str(image) if image else None, audio=sound, session=session, cache=cache
             )
             sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+            return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
+        if not stream:
+            result = await agent.run(text, image=str(image) if image else None, session=session, cache=cache)
+            sys.stdout.write(result.text + ("" if result.text.endswith("\n") else "\n"))
+            if result.stop_reason == "max_iterations":
+                sys.stderr.write(f"stopped: {result.iterations} iterations (llm.maxIterations)\n")
             return EXIT_LIMIT if result.stop_reason == "max_iterations" else 0
         printer = EventPrinter()
         async for event in agent.stream(
@@ -86,6 +94,7 @@ def run_once(
     schema: Path | None = None,
     yes: bool = False,
     audio: Path | None = None,
+    stream: bool = True,
 ) -> int:
     """Run ``text`` and return the process exit code (3 when the iteration limit stopped the run)."""
     from agentcore.cli._signals import TerminateAsInterrupt
@@ -93,7 +102,21 @@ def run_once(
     with user_errors(), TerminateAsInterrupt() as stop:
         try:
             return asyncio.run(
-                _run(config, flags, text, json_out, image, session, cont, choice, cache, schema, yes, audio)
+                _run(
+                    config,
+                    flags,
+                    text,
+                    json_out,
+                    image,
+                    session,
+                    cont,
+                    choice,
+                    cache,
+                    schema,
+                    yes,
+                    audio,
+                    stream,
+                )
             )
         except KeyboardInterrupt:
             sys.stderr.write("cancelled\n")

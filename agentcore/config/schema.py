@@ -28,6 +28,7 @@ ProviderName = Literal[
     "anthropic",
     "aws",
     "http",
+    "local",  # --- cli: the built-in model ---
 ]
 PROVIDERS: tuple[str, ...] = get_args(ProviderName)
 
@@ -95,6 +96,7 @@ class LLMConfig(_Model):
         "anthropic",
         "aws",
         "http",
+        "local",  # --- cli: the built-in model ---
     ]
     model: str
     api_key: str | None = Field(default=None, alias="apiKey")

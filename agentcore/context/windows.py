@@ -36,6 +36,25 @@ def lookup_window(model: str, catalog: Catalog | None = None) -> int | None:
     return (catalog or default_catalog()).lookup(model).window
 
 
+def _first_warning(model: str) -> bool:
+    """True the first time ``model`` is seen unknown on this machine: a marker file under
+    ``$AGENTCORE_HOME/warned`` keeps the fact, so a local model is not warned about on every run."""
+    import hashlib
+    import os
+    from pathlib import Path
+
+    home = Path(os.environ.get("AGENTCORE_HOME") or Path.home() / ".agentcore").expanduser()
+    marker = home / "warned" / ("unknown-model-" + hashlib.sha256(model.encode()).hexdigest()[:24])
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch(exist_ok=False)
+    except FileExistsError:
+        return False
+    except OSError:  # a read-only home: warn every time rather than never
+        return True
+    return True
+
+
 def window_for(
     model: str,
     *,
@@ -54,12 +73,13 @@ def window_for(
     if size is None:
         size = DEFAULT_WINDOW
         source = "default"
-        log.warning(
-            "context.unknown_model",
-            model=model,
-            assumed_window=DEFAULT_WINDOW,
-            hint="set context.maxTokens to the model's context window",
-        )
+        if _first_warning(model):
+            log.warning(
+                "context.unknown_model",
+                model=model,
+                assumed_window=DEFAULT_WINDOW,
+                hint="set context.maxTokens to the model's context window (said once per model)",
+            )
     if reserve_output is None:
         reserve_output = llm_max_tokens if llm_max_tokens is not None else min(8_192, size // 8)
     reserve_output = min(reserve_output, size // 2)

@@ -28,8 +28,9 @@ REGISTRY: dict[str, str] = {
     **{
         name: "agentcore.llm.providers.openai_compat:OpenAICompatService"
         for name in PROVIDERS
-        if name not in ("anthropic", "aws", "http")
+        if name not in ("anthropic", "aws", "http", "local")
     },
+    "local": "agentcore.llm.providers.local:LocalService",
     "anthropic": "agentcore.llm.providers.anthropic_family:AnthropicService",
     "aws": "agentcore.llm.providers.anthropic_family:AnthropicService",
     "http": "agentcore.llm.providers.http.service:HttpService",

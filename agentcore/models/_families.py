@@ -209,6 +209,7 @@ FAMILIES: tuple[Family, ...] = (
     _f("gemini-1.0", r"gemini", maker="google", window=32_768, tokenizer=(O200K, 1.1, False)),
     _f("gemma-3", r"gemma-?3", maker="google", window=131_072, images=True),
     _f("gemma", r"gemma", maker="google", window=8_192, tokenizer=(O200K, 1.1, False)),
+    _f("smollm", r"smollm", maker="huggingface", window=4_096),  # the built-in model (agentcore.llm.local)
     # Qwen (DashScope): vision and omni models by name; text models otherwise
     _f("qwen-omni", r"omni", maker="qwen", images=True, audio=True),
     _f("qwen-vl", r"-vl|vl-|qvq", maker="qwen", images=True),

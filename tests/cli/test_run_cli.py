@@ -106,7 +106,13 @@ def test_chat_runs_turns_and_slash_commands(fake_openai: FakeOpenAI, tmp_path: P
 
 
 def test_chat_without_any_config_explains_what_to_do(tmp_path: Path) -> None:
-    env = {"HOME": str(tmp_path), "OPENAI_API_KEY": "", "AGENTCORE_CONFIG": ""}
+    # AGENTCORE_BUILTIN_MODEL=off: as on an install without the built-in model (agentcore[local])
+    env = {
+        "HOME": str(tmp_path),
+        "OPENAI_API_KEY": "",
+        "AGENTCORE_CONFIG": "",
+        "AGENTCORE_BUILTIN_MODEL": "off",
+    }
     proc = run_cli("chat", cwd=tmp_path, env=env, stdin="")
     assert "Traceback" not in proc.stderr
     assert "OPENAI_API_KEY" in proc.stderr and "Ollama" in proc.stderr

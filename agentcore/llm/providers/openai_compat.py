@@ -87,6 +87,9 @@ PRESETS: dict[str, Preset] = {
         "https://generativelanguage.googleapis.com/v1beta/openai/", ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     ),
     "deepseek": Preset("https://api.deepseek.com/v1", ("DEEPSEEK_API_KEY",)),
+    "local": Preset(
+        None, (), needs_key=False, placeholder_key="local"
+    ),  # the built-in server (providers.local)
 }
 
 
