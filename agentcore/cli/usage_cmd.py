@@ -17,7 +17,11 @@ DbOpt = Annotated[
 @app.command()
 def usage(
     by: Annotated[
-        str, typer.Option("--by", help="group by model, module, user, day, session or agent")
+        str,
+        typer.Option(
+            "--by",
+            help="group by model, module, user, day, session, agent, profile, target or key (the gateway API key)",
+        ),
     ] = "model",
     since: Annotated[
         str | None, typer.Option("--since", help="only calls this recent: 30m, 12h, 7d, 2w")

@@ -84,20 +84,7 @@ ToolCallingMode = Literal["native", "prompt", "auto"]
 class LLMConfig(_Model):
     """Which model to call and how."""
 
-    provider: Literal[
-        "openai",
-        "azure",
-        "openrouter",
-        "ollama",
-        "lmstudio",
-        "qwen",
-        "gemini",
-        "deepseek",
-        "anthropic",
-        "aws",
-        "http",
-        "local",  # --- cli: the built-in model ---
-    ]
+    provider: ProviderName
     model: str
     api_key: str | None = Field(default=None, alias="apiKey")
     base_url: str | None = Field(default=None, alias="baseURL")

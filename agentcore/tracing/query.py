@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
 
     Where = Callable[[Table], ColumnElement[bool]]
 
-GroupBy = Literal["model", "module", "user", "day", "session", "agent"]
-GROUPS: tuple[str, ...] = ("model", "module", "user", "day", "session", "agent")
+GroupBy = Literal["model", "module", "user", "day", "session", "agent", "profile", "target", "key"]
+GROUPS: tuple[str, ...] = ("model", "module", "user", "day", "session", "agent", "profile", "target", "key")
 _SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _TOKENS = (
@@ -91,8 +92,28 @@ def _key(by: str, row: Any) -> str:
         return f"{row.provider}/{row.model}"
     if by == "day":
         return row.created_at.date().isoformat()
-    value = {"module": row.module, "user": row.user_id, "session": row.session_id, "agent": row.agent}[by]
+    if by == "key":  # the gateway's API key (a tag of each request it serves)
+        value = _tag(row.tags, "key_id")
+    else:
+        value = {
+            "module": row.module,
+            "user": row.user_id,
+            "session": row.session_id,
+            "agent": row.agent,
+            "profile": row.profile,
+            "target": row.target,
+        }[by]
     return value if value is not None else "(none)"
+
+
+def _tag(tags: str | None, name: str) -> str | None:
+    if not tags:
+        return None
+    try:
+        value = json.loads(tags).get(name)
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 @dataclass
@@ -159,6 +180,9 @@ _USAGE_COLUMNS = (
     "module",
     "user_id",
     "session_id",
+    "profile",
+    "target",
+    "tags",
     "status",
     *_TOKENS,
     "cost_usd",

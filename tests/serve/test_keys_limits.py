@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from datetime import timedelta
@@ -108,6 +109,12 @@ def test_call_log_rows_carry_the_keys_user_module_and_the_clients_user(
         assert (user, module) == ("carol", "recipes")
         assert json.loads(tags) == {"client_user": "end-user-7", "team": "blue", "key_id": key.id}
     assert secret not in stored[0] and len(stored[0]) == 64
+    # `agentcore usage --by key` groups the gateway's traffic by the key that made it.
+    from agentcore.storage.db import resolve_url
+    from agentcore.tracing.query import usage_by
+
+    groups = asyncio.run(usage_by(resolve_url(str(gateway.config.storage.url)), by="key"))
+    assert [(g["key"], g["requests"]) for g in groups] == [(key.id, 2)]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from agentcore.messages import ToolCall
 from agentcore.tools.decorator import LocalTool, tool
 from agentcore.tools.local import LocalToolSource
 from agentcore.tools.manager import UnifiedToolManager
-from tests.fakes import FakeOpenAI
 
 GUARD = 20  # seconds: a hang guard, never a timing assertion
 _never = threading.Event()  # never set: a sync tool waiting on it never returns on its own
@@ -238,28 +237,22 @@ async def test_concurrent_starts_share_one_start_up() -> None:
     await manager.close()
 
 
-async def test_sqlite_session_resumes_promptly_after_many_runaway_calls(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
+async def test_sqlite_session_resumes_promptly_after_many_runaway_calls(tmp_path: Path) -> None:
     # More stuck calls than the default executor has threads: the database layer must not notice.
-    fake_openai.reply_tool_calls([("stuck", {}) for _ in range(10)])
-    fake_openai.reply_text("gave up")
-    fake_openai.reply_text("resumed")
+    # HTTP is not what is tested here: a scripted model asks for the calls (agentcore.testing).
+    from agentcore.testing import ScriptedModel, call
+
+    model = ScriptedModel([[call("stuck") for _ in range(10)], "gave up", "resumed"])
     config = load_config_from_dict(
         {
-            "llm": {
-                "provider": "openai",
-                "model": "gpt-4o-mini",
-                "apiKey": "sk-test-0123456789abcdef",
-                "baseURL": fake_openai.url + "/v1",
-            },
+            "llm": {"provider": "openai", "model": "gpt-4o-mini", "apiKey": "sk-test-0123456789abcdef"},
             "localTools": [],
             "toolTimeout": 0.3,
             "storage": {"url": f"sqlite:///{tmp_path / 'sessions.db'}"},
         },
         base_dir=tmp_path,
     )
-    async with Agent(config, tools=[stuck]) as agent:
+    async with Agent(config, tools=[stuck], model=model) as agent:
         first = await asyncio.wait_for(agent.run("go", session="s"), GUARD)
         assert first.text == "gave up" and all("timed out" in c.result for c in first.tool_calls)
         started = time.monotonic()

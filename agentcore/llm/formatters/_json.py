@@ -10,8 +10,12 @@ from agentcore.tools.base import ToolSpec
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON; text that UTF-8 cannot hold (lone surrogates, e.g. a non-UTF-8 file name a
+    tool returned) is sent as ``\\u`` escapes instead of failing the turn."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 class ToolsJsonCache:
