@@ -121,10 +121,7 @@ async def test_a_response_without_usage_is_logged_as_unknown(fake_openai: FakeOp
     url = db_url(tmp_path)
     config = config_for(fake_openai.url, tmp_path, url)
     fake_openai.reply_fn(_no_usage)
-    if (await _provider_usage(config)).reported:
-        pytest.skip(
-            "the OpenAI provider does not flag missing usage yet (the providers' Usage.reported change)"
-        )
+    assert not (await _provider_usage(config)).reported  # the provider flags missing usage
     fake_openai.reply_fn(_no_usage)
     async with Agent(config) as agent:
         await agent.run("x")
@@ -148,8 +145,7 @@ async def test_anthropic_cache_writes_are_priced_at_the_write_rate(
     config.storage.url = url
     # input 1000 uncached, 2000 read, 3000 written; 50 out
     fake_anthropic.reply_text("probe", usage=(1000, 50, 2000, 0, 3000))
-    if (await _provider_usage(config)).cache_write_tokens != 3000:
-        pytest.skip("the Anthropic provider does not report cache writes yet (the providers' Usage change)")
+    assert (await _provider_usage(config)).cache_write_tokens == 3000  # the provider reports cache writes
     fake_anthropic.reply_text("hi", usage=(1000, 50, 2000, 0, 3000))
     async with Agent(config) as agent:
         await agent.run("hello")
