@@ -51,3 +51,18 @@ def format_unreported(totals: dict[str, object]) -> str | None:
     """ "usage not reported (n calls)" when some calls came without usage."""
     n = int(totals.get("unreported_requests") or 0)  # pyright: ignore[reportArgumentType]
     return f"usage not reported ({plural(n, 'call')})" if n else None
+
+
+def format_saved(totals: dict[str, object]) -> str:
+    """What a group's cache hits saved, null-aware like ``format_cost``: "-" without hits."""
+    hits = int(totals.get("cache_hits") or 0)  # pyright: ignore[reportArgumentType]
+    if not hits:
+        return "-"
+    unpriced = int(totals.get("cache_unpriced_hits") or 0)  # pyright: ignore[reportArgumentType]
+    saved = totals.get("cache_saved_usd")
+    if not unpriced and isinstance(saved, int | float):
+        return format_usd(float(saved))
+    priced = totals.get("cache_saved_usd_priced")
+    if hits > unpriced and isinstance(priced, int | float):
+        return f"{format_usd(float(priced))} + {plural(unpriced, 'unpriced hit')}"
+    return f"unknown ({plural(unpriced, 'unpriced hit')})"

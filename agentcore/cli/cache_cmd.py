@@ -40,13 +40,15 @@ def _run(config: Path | None, work: str, older_than: float | None = None) -> Any
         from agentcore.config.loader import load_config
         from agentcore.llm.cache import open_backend
         from agentcore.llm.cache.client import ResponseCache
-        from agentcore.storage.db import dispose_engines
+        from agentcore.storage.db import dispose_engines, resolve_url
+        from agentcore.tracing.query import usage_by
 
         cfg = load_config(config)
         cache = ResponseCache(open_backend(cfg), cfg.cache)
         try:
             if work == "stats":
-                return cfg, await cache.stats()
+                # Hits and savings are read from the call log, as `agentcore usage` reads them.
+                return cfg, await cache.stats(), await usage_by(resolve_url(cfg.storage.url), "model")
             return cfg, await cache.clear(older_than)
         finally:
             await cache.aclose()
@@ -56,39 +58,47 @@ def _run(config: Path | None, work: str, older_than: float | None = None) -> Any
         return asyncio.run(main())
 
 
-def stats_data(config: AgentConfig, stats: CacheStats) -> dict[str, Any]:
-    """The stats with the money saved, priced like the call log prices calls."""
-    from agentcore.messages import Usage
-    from agentcore.tracing.pricing import PriceTable
-
-    prices = PriceTable.from_config(config.pricing)
+def stats_data(config: AgentConfig, stats: CacheStats, usage: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cache's live entries (from its backend) with the hits and what they saved (tokens and
+    dollars) from the call log: the figures of ``agentcore usage --by model``, one source of truth."""
+    entries = {f"{m.provider}/{m.model}": m.entries for m in stats.models}
+    saved_by = {str(g["model"]): g for g in usage if g["cache_hits"]}
     models: list[dict[str, Any]] = []
-    saved_total = 0.0
-    for row in stats.models:
-        saved = prices.cost(
-            row.provider, row.model, Usage(row.saved_prompt_tokens, row.saved_completion_tokens)
-        )
-        saved_total += saved or 0.0
+    for name in sorted(entries.keys() | saved_by.keys()):
+        group = saved_by.get(name, {})
+        provider, _, model = name.partition("/")
         models.append(
             {
-                "provider": row.provider,
-                "model": row.model,
-                "entries": row.entries,
-                "hits": row.hits,
-                "saved_prompt_tokens": row.saved_prompt_tokens,
-                "saved_completion_tokens": row.saved_completion_tokens,
-                "saved_usd": saved,
+                "provider": provider,
+                "model": model,
+                "entries": entries.get(name, 0),
+                **_saved(group),
             }
         )
+    total = _saved({})
+    for row in models:
+        for key in ("hits", "saved_tokens", "saved_usd_priced", "unpriced_hits"):
+            total[key] += row[key]
+    total["saved_usd_priced"] = round(total["saved_usd_priced"], 10)
+    total["saved_usd"] = total["saved_usd_priced"] if not total["unpriced_hits"] else None
     return {
         "backend": stats.backend,
         "enabled": config.cache.enabled,
         "scope": config.cache.scope,
         "ttl_s": config.cache.ttl,
         "entries": stats.entries,
-        "hits": stats.hits,
-        "saved_usd": round(saved_total, 6),
+        **total,
         "models": models,
+    }
+
+
+def _saved(group: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "hits": int(group.get("cache_hits", 0)),
+        "saved_tokens": int(group.get("cache_saved_tokens", 0)),
+        "saved_usd": group.get("cache_saved_usd", 0.0),
+        "saved_usd_priced": float(group.get("cache_saved_usd_priced", 0.0)),
+        "unpriced_hits": int(group.get("cache_unpriced_hits", 0)),
     }
 
 
@@ -97,24 +107,39 @@ def stats(
     config: ConfigOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Entries, hits and what the hits saved (tokens and dollars), per model."""
-    cfg, found = _run(config, "stats")
-    data = stats_data(cfg, found)
+    """Entries, hits and what the hits saved (tokens and dollars, from the call log), per model."""
+    cfg, found, usage = _run(config, "stats")
+    data = stats_data(cfg, found, usage)
     if json_out:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
     state = "on" if data["enabled"] else "off (cache.enabled: false)"
     lines = [
         f"cache: {state}, backend {data['backend']}, scope {data['scope']}, ttl {data['ttl_s']:g}s",
-        f"entries {data['entries']}, hits {data['hits']}, saved ${data['saved_usd']:.4f}",
+        f"entries {data['entries']}, hits {data['hits']}, saved {data['saved_tokens']:,} tokens, "
+        f"{_usd(data)}",
     ]
     for row in data["models"]:
-        usd = "unpriced" if row["saved_usd"] is None else f"${row['saved_usd']:.4f}"
         lines.append(
             f"  {row['provider']}/{row['model']}: {row['entries']} entries, {row['hits']} hits, saved "
-            f"{row['saved_prompt_tokens']}+{row['saved_completion_tokens']} tokens ({usd})"
+            f"{row['saved_tokens']:,} tokens, {_usd(row)}"
         )
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _usd(figures: dict[str, Any]) -> str:
+    from agentcore.cli._calllog import format_saved, format_usd
+
+    if not figures["hits"]:
+        return format_usd(0.0)
+    return format_saved(
+        {
+            "cache_hits": figures["hits"],
+            "cache_saved_usd": figures["saved_usd"],
+            "cache_saved_usd_priced": figures["saved_usd_priced"],
+            "cache_unpriced_hits": figures["unpriced_hits"],
+        }
+    )
 
 
 @cache_app.command("clear")

@@ -68,14 +68,17 @@ def _print_table(groups: list[dict[str, Any]], by: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from agentcore.cli._calllog import format_cost, format_unreported, plural
+    from agentcore.cli._calllog import format_cost, format_saved, format_unreported, plural
 
     unreported = sum(int(g["unreported_requests"]) for g in groups)
     unpriced = sum(int(g["unpriced_requests"]) for g in groups)
+    hits = sum(int(g["cache_hits"]) for g in groups)
     table = Table(title=f"LLM usage by {by}")
     names = [by, "requests", "errors", "prompt", "completion", "cached", "cache write", "reasoning"]
     names += ["no usage"] if unreported else []
-    names += ["cost", "p50 ms", "p95 ms"]
+    names += ["cost"]
+    names += ["cache hits", "saved tokens", "saved"] if hits else []
+    names += ["p50 ms", "p95 ms"]
     for name in names:
         table.add_column(name, justify="left" if name == by else "right")
     for g in groups:
@@ -90,7 +93,10 @@ def _print_table(groups: list[dict[str, Any]], by: str) -> None:
             f"{g['reasoning_tokens']:,}",
         ]
         cells += [str(g["unreported_requests"])] if unreported else []
-        cells += [escape(format_cost(g)), _ms(g["p50_latency_ms"]), _ms(g["p95_latency_ms"])]
+        cells += [escape(format_cost(g))]
+        if hits:
+            cells += [str(g["cache_hits"]), f"{g['cache_saved_tokens']:,}", escape(format_saved(g))]
+        cells += [_ms(g["p50_latency_ms"]), _ms(g["p95_latency_ms"])]
         table.add_row(*cells)
     console = Console()
     if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
@@ -103,6 +109,11 @@ def _print_table(groups: list[dict[str, Any]], by: str) -> None:
         console.print(
             f"{plural(unpriced, 'call')} without a known cost: an unpriced model (add it under pricing: in "
             "cipher.yml; see agentcore pricing), no usage reported, or a failed or cancelled attempt"
+        )
+    if hits:
+        console.print(
+            f"{plural(hits, 'call')} answered by the response cache: counted in requests, their tokens "
+            "and cost are under saved, not spent"
         )
 
 

@@ -4,6 +4,12 @@ v1 -> v2: token columns become nullable (unknown usage), new columns (cache writ
 agent, route, error_kind) and null-aware model totals. SQLite cannot drop a NOT NULL constraint, so
 both dialects take the same path: rename the old tables, create the new ones, copy, drop the old.
 v1 stored 0 tokens for an attempt without usage; such rows (0 in and 0 out) become "not reported".
+(``v1_to_v2`` creates the tables of the current version; ``v2_to_v3`` then only fills in its figures.)
+
+v2 -> v3: a cache hit's saved cost (``llm_call_logs.saved_usd``) and the hits and savings per model.
+Only nullable or defaulted columns are added, so ``ALTER TABLE ... ADD COLUMN`` does it on both
+dialects. v2 did not store what a hit saved: those rows keep ``saved_usd`` NULL (unknown), and the
+v2 model totals, which counted a hit's tokens as spent, get them moved over to the saved counters.
 """
 
 from __future__ import annotations
@@ -81,3 +87,53 @@ def v1_to_v2(conn: Connection) -> None:
             )
         )
         conn.execute(text("DROP TABLE llm_model_usage_v1"))
+
+
+_V3_CALL_COLUMNS = (("saved_usd", "FLOAT"),)
+_V3_USAGE_COLUMNS = (
+    ("cache_hits", "INTEGER NOT NULL DEFAULT 0"),
+    ("saved_prompt_tokens", "INTEGER NOT NULL DEFAULT 0"),
+    ("saved_completion_tokens", "INTEGER NOT NULL DEFAULT 0"),
+    ("unpriced_hits", "INTEGER NOT NULL DEFAULT 0"),
+    ("saved_usd_priced", "FLOAT NOT NULL DEFAULT 0"),
+    ("saved_usd", "FLOAT"),
+)
+
+
+def _hits_of_model(expr: str, where: str = "") -> str:
+    """A subquery over the model's v2 cache-hit rows (correlated with the ``llm_model_usage`` row)."""
+    return (
+        f"(SELECT {expr} FROM llm_call_logs c WHERE c.provider = llm_model_usage.provider "
+        f"AND c.model = llm_model_usage.model AND c.status = 'cache_hit'{where})"
+    )
+
+
+def v2_to_v3(conn: Connection) -> None:
+    """Bring v2 tables to v3 in place, keeping every row (also run after ``v1_to_v2``)."""
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(conn)
+    for table, columns in (("llm_call_logs", _V3_CALL_COLUMNS), ("llm_model_usage", _V3_USAGE_COLUMNS)):
+        have = {c["name"] for c in inspector.get_columns(table)}
+        for name, ddl in columns:
+            if name not in have:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
+    # v2 counted a hit like a call: its tokens as spent (its cost was 0, so the cost stays right).
+    spent = ("prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens")
+    moved = ", ".join(f"{t} = {t} - {_hits_of_model(f'COALESCE(SUM(c.{t}), 0)')}" for t in spent)
+    conn.execute(
+        text(
+            f"UPDATE llm_model_usage SET {moved}, "
+            f"unreported_requests = unreported_requests - {_hits_of_model('COUNT(*)', ' AND NOT c.usage_reported')}, "
+            f"cache_hits = {_hits_of_model('COUNT(*)')}, "
+            f"saved_prompt_tokens = {_hits_of_model('COALESCE(SUM(c.prompt_tokens), 0)')}, "
+            f"saved_completion_tokens = {_hits_of_model('COALESCE(SUM(c.completion_tokens), 0)')}, "
+            f"unpriced_hits = {_hits_of_model('COUNT(*)')}, "
+            "saved_usd_priced = 0"
+        )
+    )
+    conn.execute(
+        text(
+            "UPDATE llm_model_usage SET saved_usd = CASE WHEN unpriced_hits = 0 THEN saved_usd_priced ELSE NULL END"
+        )
+    )

@@ -16,6 +16,7 @@ _AGGREGATED = (
     "cache_write_tokens",
     "reasoning_tokens",
 )
+_SAVED = ("cache_hits", "saved_prompt_tokens", "saved_completion_tokens", "unpriced_hits", "saved_usd_priced")
 _COUNTERS = (
     "requests",
     "errors",
@@ -23,6 +24,12 @@ _COUNTERS = (
     "unpriced_requests",
     "cost_usd_priced",
     *_AGGREGATED,
+    *_SAVED,
+)
+# Null-aware totals: (total, the sum of its known part, how many rows are unknown).
+_NULLABLE = (
+    ("cost_usd", "cost_usd_priced", "unpriced_requests"),
+    ("saved_usd", "saved_usd_priced", "unpriced_hits"),
 )
 
 
@@ -37,10 +44,11 @@ class _SQLiteSQL:
         updates = ", ".join(
             [f"{c} = {c} + excluded.{c}" for c in _COUNTERS]
             + [
-                "cost_usd = CASE WHEN unpriced_requests + excluded.unpriced_requests = 0 "
-                "THEN cost_usd_priced + excluded.cost_usd_priced ELSE NULL END",
-                "last_used_at = excluded.last_used_at",
+                f"{total} = CASE WHEN {unknown} + excluded.{unknown} = 0 "
+                f"THEN {known} + excluded.{known} ELSE NULL END"
+                for total, known, unknown in _NULLABLE
             ]
+            + ["last_used_at = excluded.last_used_at"]
         )
         self.upsert = (
             _insert_sql(MODEL_USAGE)[0] + f" ON CONFLICT (provider, model) DO UPDATE SET {updates}",
@@ -117,13 +125,16 @@ class _Statements:
                 index_elements=[table.c.provider, table.c.model],
                 set_={
                     **{c: table.c[c] + stmt.excluded[c] for c in counters},
-                    "cost_usd": case(
-                        (
-                            table.c.unpriced_requests + stmt.excluded.unpriced_requests == 0,
-                            table.c.cost_usd_priced + stmt.excluded.cost_usd_priced,
-                        ),
-                        else_=null(),
-                    ),
+                    **{
+                        total: case(
+                            (
+                                table.c[unknown] + stmt.excluded[unknown] == 0,
+                                table.c[known] + stmt.excluded[known],
+                            ),
+                            else_=null(),
+                        )
+                        for total, known, unknown in _NULLABLE
+                    },
                     "last_used_at": stmt.excluded.last_used_at,
                 },
             )
@@ -133,13 +144,16 @@ class _Statements:
             .where(table.c.provider == bindparam("p_provider"), table.c.model == bindparam("p_model"))
             .values(
                 **{c: table.c[c] + bindparam(c) for c in counters},
-                cost_usd=case(
-                    (
-                        table.c.unpriced_requests + bindparam("unpriced_requests") == 0,
-                        table.c.cost_usd_priced + bindparam("cost_usd_priced"),
-                    ),
-                    else_=null(),
-                ),
+                **{
+                    total: case(
+                        (
+                            table.c[unknown] + bindparam(unknown) == 0,
+                            table.c[known] + bindparam(known),
+                        ),
+                        else_=null(),
+                    )
+                    for total, known, unknown in _NULLABLE
+                },
                 last_used_at=bindparam("last_used_at"),
             )
         )
@@ -158,7 +172,8 @@ def statements(dialect: str) -> _Statements:
 
 def _totals(calls: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     """The batch's calls folded into one totals row per (provider, model); unknown figures are
-    counted as unreported/unpriced, never added as 0."""
+    counted as unreported/unpriced, never added as 0. A cache hit spent nothing: its tokens and
+    cost go to the saved counters, not to the spent ones."""
     totals: dict[tuple[str, str], dict[str, Any]] = {}
     for row in calls:
         key = (row["provider"], row["model"])
@@ -175,8 +190,15 @@ def _totals(calls: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]
                 "cost_usd": None,
                 "last_used_at": row["created_at"],
                 **dict.fromkeys(_AGGREGATED, 0),
+                **dict.fromkeys(_SAVED, 0),
+                "saved_usd_priced": 0.0,
+                "saved_usd": None,
             }
         agg["requests"] += 1
+        agg["last_used_at"] = max(agg["last_used_at"], row["created_at"])
+        if row["status"] == "cache_hit":
+            _add_hit(agg, row)
+            continue
         agg["errors"] += row["status"] == "error"
         agg["unreported_requests"] += not row.get("usage_reported", True)
         cost = row.get("cost_usd")
@@ -184,12 +206,23 @@ def _totals(calls: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]
             agg["unpriced_requests"] += 1
         else:
             agg["cost_usd_priced"] += cost
-        agg["last_used_at"] = max(agg["last_used_at"], row["created_at"])
         for name in _AGGREGATED:
             agg[name] += row.get(name) or 0
     for agg in totals.values():
-        agg["cost_usd"] = agg["cost_usd_priced"] if not agg["unpriced_requests"] else None
+        for total, known, unknown in _NULLABLE:
+            agg[total] = agg[known] if not agg[unknown] else None
     return totals
+
+
+def _add_hit(agg: dict[str, Any], row: dict[str, Any]) -> None:
+    agg["cache_hits"] += 1
+    agg["saved_prompt_tokens"] += row.get("prompt_tokens") or 0
+    agg["saved_completion_tokens"] += row.get("completion_tokens") or 0
+    saved = row.get("saved_usd")
+    if saved is None:
+        agg["unpriced_hits"] += 1
+    else:
+        agg["saved_usd_priced"] += saved
 
 
 async def update_aggregates(conn: AsyncConnection, stmts: _Statements, calls: list[dict[str, Any]]) -> None:

@@ -7,6 +7,10 @@ Null rules (v2): token columns are NULL when the provider reported no usage for 
 (``usage_reported`` false) - unknown, never zero; ``cost_usd`` is NULL whenever the cost is not
 known exactly (unpriced model, no usage, a failed or cancelled attempt). Local servers (Ollama,
 LM Studio) cost a real 0.
+
+v3: a response-cache hit (status ``cache_hit``) keeps the original call's tokens, costs a real 0 and
+has the original call's cost in ``saved_usd`` (NULL when unknown); the per-model totals count hits
+and their savings apart from the tokens and dollars spent.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 SCHEMA_NAME = "calllog"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class LLMCallLog(SQLModel, table=True):
@@ -58,10 +62,11 @@ class LLMCallLog(SQLModel, table=True):
     cache_write_1h_tokens: int | None = None  # the 1-hour-cache part of cache_write_tokens
     reasoning_tokens: int | None = None
     total_tokens: int | None = None  # the provider's own total when it sent one
-    cost_usd: float | None = None  # None: not known exactly
+    cost_usd: float | None = None  # None: not known exactly; 0 for a cache hit
+    saved_usd: float | None = None  # cache hits only: what the original call cost (None: unknown)
     latency_ms: float = 0.0
     time_to_first_token_ms: float | None = None
-    status: str = Field(index=True, max_length=20)  # success | error | cancelled
+    status: str = Field(index=True, max_length=20)  # success | error | cancelled | cache_hit
     error_kind: str | None = Field(default=None, max_length=50)  # e.g. incomplete_stream, timeout
     error_type: str | None = Field(default=None, max_length=100)
     error_message: str | None = None
@@ -80,9 +85,9 @@ class LLMModelUsage(SQLModel, table=True):
 
     provider: str = Field(primary_key=True, max_length=50)
     model: str = Field(primary_key=True, max_length=200)
-    requests: int = 0
+    requests: int = 0  # cache hits included
     errors: int = 0
-    prompt_tokens: int = 0  # sums of the reported figures
+    prompt_tokens: int = 0  # sums of the reported figures (cache hits spent none)
     completion_tokens: int = 0
     cached_tokens: int = 0
     cache_write_tokens: int = 0
@@ -92,6 +97,13 @@ class LLMModelUsage(SQLModel, table=True):
     cost_usd_priced: float = 0.0  # the sum of the known costs
     cost_usd: float | None = None  # the total: NULL as soon as one attempt is unpriced
     last_used_at: datetime | None = None
+    # v3 (added in place by ALTER TABLE, hence the server defaults): what the cache hits saved.
+    cache_hits: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    saved_prompt_tokens: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    saved_completion_tokens: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    unpriced_hits: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # saved_usd unknown
+    saved_usd_priced: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    saved_usd: float | None = None  # the total: NULL as soon as one hit is unpriced
 
 
 class TraceSpan(SQLModel, table=True):
@@ -129,10 +141,12 @@ def _create(conn: Connection) -> None:
 
 
 async def _migrate(conn: AsyncConnection, from_version: int) -> None:
-    if from_version == 1:
-        from agentcore.tracing._migrate import v1_to_v2
+    if from_version in (1, 2):
+        from agentcore.tracing._migrate import v1_to_v2, v2_to_v3
 
-        await conn.run_sync(v1_to_v2)
+        if from_version == 1:
+            await conn.run_sync(v1_to_v2)
+        await conn.run_sync(v2_to_v3)
         return
     await conn.run_sync(_create)
 

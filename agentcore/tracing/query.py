@@ -120,7 +120,9 @@ def _tag(tags: str | None, name: str) -> str | None:
 class _Group:
     """Totals of a group of rows. Unknown figures are counted, never added as 0: tokens sum the
     reported rows (``unreported_requests`` did not report any), and the cost is a number only when
-    every row is priced (else ``cost_usd`` is None and ``cost_usd_priced`` is the known part)."""
+    every row is priced (else ``cost_usd`` is None and ``cost_usd_priced`` is the known part).
+    Cache hits count as requests and spend nothing: their original tokens and cost are what they
+    saved (``cache_saved_usd`` follows the same rule as the cost)."""
 
     requests: int = 0
     errors: int = 0
@@ -131,6 +133,8 @@ class _Group:
     unreported: int = 0
     cache_hits: int = 0
     cache_saved_tokens: int = 0
+    saved: float = 0.0
+    unpriced_hits: int = 0
     latencies: list[float] = field(default_factory=list[float])
 
     def add(self, row: Any) -> None:
@@ -138,6 +142,10 @@ class _Group:
         if row.status == "cache_hit":  # answered from the response cache: nothing was spent
             self.cache_hits += 1
             self.cache_saved_tokens += (row.prompt_tokens or 0) + (row.completion_tokens or 0)
+            if row.saved_usd is None:
+                self.unpriced_hits += 1
+            else:
+                self.saved += row.saved_usd
             self.latencies.append(row.latency_ms)
             return
         self.errors += row.status == "error"
@@ -156,6 +164,7 @@ class _Group:
     def as_dict(self) -> dict[str, Any]:
         p50, p95 = percentile(self.latencies, 50), percentile(self.latencies, 95)
         priced = round(self.cost, 10)
+        saved = round(self.saved, 10)
         return {
             "requests": self.requests,
             "errors": self.errors,
@@ -167,6 +176,9 @@ class _Group:
             "unpriced_requests": self.unpriced,
             "cache_hits": self.cache_hits,
             "cache_saved_tokens": self.cache_saved_tokens,
+            "cache_saved_usd": saved if not self.unpriced_hits else None,
+            "cache_saved_usd_priced": saved,
+            "cache_unpriced_hits": self.unpriced_hits,
             "p50_latency_ms": round(p50, 1) if p50 is not None else None,
             "p95_latency_ms": round(p95, 1) if p95 is not None else None,
         }
@@ -186,6 +198,7 @@ _USAGE_COLUMNS = (
     "status",
     *_TOKENS,
     "cost_usd",
+    "saved_usd",
     "latency_ms",
     "created_at",
 )
@@ -282,6 +295,7 @@ async def trace_tree(url: str, trace_id: str) -> list[dict[str, Any]]:
                 "usage_reported": row.usage_reported,
                 "agent": row.agent,
                 "cost_usd": row.cost_usd,
+                "saved_usd": row.saved_usd,
                 "error_kind": row.error_kind,
                 "finish_reason": row.finish_reason,
                 "attempt": row.attempt,

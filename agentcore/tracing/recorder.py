@@ -189,10 +189,12 @@ class CallObserver:
         status = self._status
         usage = turn.usage if turn is not None else self._usage
         recorder = self._recorder
+        hit = False
         saved: float | None = None
-        if turn is not None and turn.cached is not None:  # cache_hit: the original tokens, nothing spent
-            usage = turn.cached
-            saved = recorder.prices.cost(provider, model, usage)
+        if turn is not None and turn.cached is not None:
+            # cache_hit: the original tokens, nothing spent, and what the original call cost
+            hit, usage = True, turn.cached
+            saved = row_cost(recorder, provider, model, "success", usage)
         stream = request.stream
         first = self._first
         error = self._error
@@ -217,9 +219,8 @@ class CallObserver:
             "stream": stream,
             "messages_count": len(request.messages) + (1 if request.system else 0),
             **usage_columns(usage),
-            "cost_usd": 0.0
-            if turn is not None and turn.cached is not None
-            else row_cost(recorder, provider, model, status, usage),
+            "cost_usd": 0.0 if hit else row_cost(recorder, provider, model, status, usage),
+            "saved_usd": saved,
             "latency_ms": round((self._end - self._start) * 1000, 3),
             "time_to_first_token_ms": round((first - self._start) * 1000, 3)
             if stream and first is not None

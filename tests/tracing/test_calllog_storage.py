@@ -1,5 +1,6 @@
-"""The call-log tables on SQLite and PostgreSQL: the v1 -> v2 upgrade in place, one bad row never
-takes its batch with it, and nothing is lost without a durable trace (spill file + error line)."""
+"""The call-log tables on SQLite and PostgreSQL: the v1 -> v3 upgrade in place (v2 -> v3: in
+test_calllog_v3.py), one bad row never takes its batch with it, and nothing is lost without a
+durable trace (spill file + error line)."""
 
 from __future__ import annotations
 
@@ -103,7 +104,8 @@ async def test_v1_database_is_upgraded_in_place(db: Db) -> None:
     )  # fmt: skip
     assert (mini.cost_usd, mini.cost_usd_priced) == (None, 0.5)
     assert usage["mystery"].cost_usd is None
-    assert db.query("SELECT version FROM agentcore_schema WHERE name = 'calllog'") == [(2,)]
+    assert (mini.cache_hits, mini.saved_usd, mini.unpriced_hits) == (0, 0.0, 0)  # v1 had no cache
+    assert db.query("SELECT version FROM agentcore_schema WHERE name = 'calllog'") == [(3,)]
     # The upgraded tables take new rows (indexes and columns in place).
     writer = CallLogWriter(db.url)
     writer.submit("call", {**call_row(9), "agent": "a", "usage_reported": True})
