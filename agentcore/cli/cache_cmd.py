@@ -77,7 +77,7 @@ def stats_data(config: AgentConfig, stats: CacheStats, usage: list[dict[str, Any
         )
     total = _saved({})
     for row in models:
-        for key in ("hits", "saved_tokens", "saved_usd_priced", "unpriced_hits"):
+        for key in _SUMMED:
             total[key] += row[key]
     total["saved_usd_priced"] = round(total["saved_usd_priced"], 10)
     total["saved_usd"] = total["saved_usd_priced"] if not total["unpriced_hits"] else None
@@ -92,10 +92,22 @@ def stats_data(config: AgentConfig, stats: CacheStats, usage: list[dict[str, Any
     }
 
 
+_SUMMED = (
+    "hits",
+    "saved_tokens",
+    "saved_prompt_tokens",
+    "saved_completion_tokens",
+    "saved_usd_priced",
+    "unpriced_hits",
+)
+
+
 def _saved(group: dict[str, Any]) -> dict[str, Any]:
     return {
         "hits": int(group.get("cache_hits", 0)),
         "saved_tokens": int(group.get("cache_saved_tokens", 0)),
+        "saved_prompt_tokens": int(group.get("cache_saved_prompt_tokens", 0)),
+        "saved_completion_tokens": int(group.get("cache_saved_completion_tokens", 0)),
         "saved_usd": group.get("cache_saved_usd", 0.0),
         "saved_usd_priced": float(group.get("cache_saved_usd_priced", 0.0)),
         "unpriced_hits": int(group.get("cache_unpriced_hits", 0)),

@@ -132,7 +132,8 @@ class _Group:
     unpriced: int = 0
     unreported: int = 0
     cache_hits: int = 0
-    cache_saved_tokens: int = 0
+    saved_prompt: int = 0
+    saved_completion: int = 0
     saved: float = 0.0
     unpriced_hits: int = 0
     latencies: list[float] = field(default_factory=list[float])
@@ -141,7 +142,8 @@ class _Group:
         self.requests += 1
         if row.status == "cache_hit":  # answered from the response cache: nothing was spent
             self.cache_hits += 1
-            self.cache_saved_tokens += (row.prompt_tokens or 0) + (row.completion_tokens or 0)
+            self.saved_prompt += row.prompt_tokens or 0
+            self.saved_completion += row.completion_tokens or 0
             if row.saved_usd is None:
                 self.unpriced_hits += 1
             else:
@@ -175,7 +177,9 @@ class _Group:
             "cost_usd_priced": priced,
             "unpriced_requests": self.unpriced,
             "cache_hits": self.cache_hits,
-            "cache_saved_tokens": self.cache_saved_tokens,
+            "cache_saved_tokens": self.saved_prompt + self.saved_completion,
+            "cache_saved_prompt_tokens": self.saved_prompt,
+            "cache_saved_completion_tokens": self.saved_completion,
             "cache_saved_usd": saved if not self.unpriced_hits else None,
             "cache_saved_usd_priced": saved,
             "cache_unpriced_hits": self.unpriced_hits,

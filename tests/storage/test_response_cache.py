@@ -55,9 +55,10 @@ class Setup:
         return load_config_from_dict(data, base_dir=tmp_path)
 
     def calls(self) -> list[tuple[Any, ...]]:
-        """(status, prompt_tokens, completion_tokens, cost_usd) of every call-log row, oldest first."""
+        """(status, prompt_tokens, completion_tokens, cost_usd, saved_usd) of every call-log row, oldest first."""
         return self.db.query(
-            "SELECT status, prompt_tokens, completion_tokens, cost_usd FROM llm_call_logs ORDER BY created_at"
+            "SELECT status, prompt_tokens, completion_tokens, cost_usd, saved_usd FROM llm_call_logs "
+            "ORDER BY created_at"
         )
 
 
@@ -98,12 +99,13 @@ async def test_a_repeated_request_is_a_hit_that_costs_nothing(
     assert final.usage.prompt_tokens == 0 and first.usage.prompt_tokens == 120  # a hit spends nothing
     (live, hit) = setup.calls()
     assert live[0] == "success" and live[3] is not None and live[3] > 0
-    assert hit == ("cache_hit", 120, 30, 0.0)  # the original tokens, no cost
+    assert hit == ("cache_hit", 120, 30, 0.0, live[3])  # the original tokens, no cost, its cost saved
     async with Agent(setup.config(fake_openai, tmp_path)) as reader:
         used = await reader.usage(session="b")
     # `usage` counts the hit as a hit with the tokens it saved, never as tokens spent.
     assert (used["requests"], used["cache_hits"], used["cache_saved_tokens"]) == (1, 1, 150)
     assert (used["prompt_tokens"], used["completion_tokens"], used["cost_usd"]) == (0, 0, 0.0)
+    assert used["cache_saved_usd"] == live[3]
 
 
 async def test_a_new_agent_hits_what_an_earlier_one_stored(
