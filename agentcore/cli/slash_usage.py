@@ -8,7 +8,7 @@ from agentcore.cli._slash import ChatState, slash
 @slash("/usage", "/usage", "requests, tokens and cost of this session")
 def _usage(state: ChatState, arg: str) -> None:
     from agentcore.agent import Agent
-    from agentcore.cli._calllog import format_cost, format_unreported
+    from agentcore.cli._calllog import format_cost, format_saved, format_unreported
 
     agent: Agent = state.agent
     totals = state.runner.run(agent.usage(session=state.session))
@@ -20,5 +20,10 @@ def _usage(state: ChatState, arg: str) -> None:
         f" ({totals['cached_tokens']:,} cached{written}, {totals['reasoning_tokens']:,} reasoning)"
         f" · cost {format_cost(totals)}"
     )
+    if totals["cache_hits"]:
+        line += (
+            f" · cache hits {totals['cache_hits']} (saved {totals['cache_saved_tokens']:,} tokens, "
+            f"{format_saved(totals)})"
+        )
     unreported = format_unreported(totals)
     print(line + (f" · {unreported}" if unreported else ""))

@@ -156,3 +156,19 @@ def test_usage_and_cache_stats_show_the_same_savings(db: Db, fake_openai: FakeOp
     assert (model["saved_prompt_tokens"], model["saved_completion_tokens"]) == (2400, 600)
     text = runner.invoke(app, ["cache", "stats", "-c", path]).stdout
     assert "hits 2, saved 3,000 tokens" in text
+
+
+def test_chat_usage_shows_the_sessions_hits_and_savings(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    from tests.cli.test_run_cli import run_cli
+
+    fake_openai.reply_text("hi there", usage=USAGE)
+    for db in make_db("sqlite", tmp_path):
+        path = write_config(tmp_path, config_data(fake_openai, db))
+        # The same first message after /reset: the same request, answered by the cache.
+        proc = run_cli("chat", "-c", str(path), stdin="hello\n/reset\nhello\n/usage\n/exit\n")
+        assert proc.returncode == 0, proc.stderr
+        assert len(fake_openai.requests) == 1
+        [(cost,)] = db.query("SELECT cost_usd FROM llm_call_logs WHERE status = 'success'")
+        [line] = [ln for ln in proc.stdout.splitlines() if "requests" in ln and "tokens" in ln]
+        assert "requests 2 (errors 0)" in line and "1,200 in / 300 out" in line
+        assert f"cache hits 1 (saved 1,500 tokens, ${cost:.6f})" in line
