@@ -58,6 +58,17 @@ def _run(config: Path | None, work: str, older_than: float | None = None) -> Any
         return asyncio.run(main())
 
 
+# The per-model figures that add up to the totals (saved_usd is derived: null-aware).
+_SUMMED = (
+    "hits",
+    "saved_tokens",
+    "saved_prompt_tokens",
+    "saved_completion_tokens",
+    "saved_usd_priced",
+    "unpriced_hits",
+)
+
+
 def stats_data(config: AgentConfig, stats: CacheStats, usage: list[dict[str, Any]]) -> dict[str, Any]:
     """The cache's live entries (from its backend) with the hits and what they saved (tokens and
     dollars) from the call log: the figures of ``agentcore usage --by model``, one source of truth."""
@@ -90,16 +101,6 @@ def stats_data(config: AgentConfig, stats: CacheStats, usage: list[dict[str, Any
         **total,
         "models": models,
     }
-
-
-_SUMMED = (
-    "hits",
-    "saved_tokens",
-    "saved_prompt_tokens",
-    "saved_completion_tokens",
-    "saved_usd_priced",
-    "unpriced_hits",
-)
 
 
 def _saved(group: dict[str, Any]) -> dict[str, Any]:

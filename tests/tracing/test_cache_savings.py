@@ -172,3 +172,19 @@ def test_chat_usage_shows_the_sessions_hits_and_savings(fake_openai: FakeOpenAI,
         [line] = [ln for ln in proc.stdout.splitlines() if "requests" in ln and "tokens" in ln]
         assert "requests 2 (errors 0)" in line and "1,200 in / 300 out" in line
         assert f"cache hits 1 (saved 1,500 tokens, ${cost:.6f})" in line
+
+
+def test_savings_are_never_shown_as_zero_when_unknown() -> None:
+    from agentcore.cli._calllog import format_saved
+
+    def shown(hits: int, unpriced: int, priced: float) -> str:
+        saved = priced if not unpriced else None
+        return format_saved(
+            {"cache_hits": hits, "cache_unpriced_hits": unpriced, "cache_saved_usd": saved,
+             "cache_saved_usd_priced": priced}
+        )  # fmt: skip
+
+    assert shown(0, 0, 0.0) == "-"
+    assert shown(2, 0, 0.5) == "$0.5000"
+    assert shown(3, 1, 0.5) == "$0.5000 + 1 unpriced hit"
+    assert shown(2, 2, 0.0) == "unknown (2 unpriced hits)"
