@@ -253,7 +253,8 @@ def load_image(source: str | bytes | ImagePart, *, max_bytes: int = MAX_IMAGE_BY
 
 def _too_big(what: str, size: int, limit: int) -> str:
     return (
-        f"{what} is {size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit "
+        # In bytes, like llm.maxImageBytes: rounded to MB a small image read "0.0 MB, over the 0.001 MB limit".
+        f"{what} is {size:,} bytes, over the limit of {limit:,} bytes "
         "(llm.maxImageBytes; scale the image down or raise the limit)"
     )
 

@@ -180,14 +180,23 @@ class UnifiedToolManager:
         for task in pending:
             task.cancel()
         await asyncio.wait(pending, timeout=_ABANDON_GRACE)
+        closed: list[asyncio.Task[Any]] = []
         for task in pending:
             if task.done():
                 continue
             log.warning("a tool ignores cancellation; closing it", task=task.get_name())
-            # Closing the coroutine ends it at its current await; the task then finishes the next
-            # time it is woken (the loop's shutdown cancels it) instead of waiting forever.
+            # Closing the coroutine ends it at its current await; the task itself only finishes when
+            # next woken, so wake it now: left to the loop's shutdown, its end ("cannot reuse already
+            # awaited coroutine") would be printed as an unhandled exception.
             with contextlib.suppress(RuntimeError):  # it ignored GeneratorExit too: nothing more to do
                 task.get_coro().close()
+                task.cancel()
+                closed.append(task)
+        if closed:
+            await asyncio.wait(closed, timeout=_ABANDON_GRACE)
+            for task in closed:
+                if task.done() and not task.cancelled():
+                    task.exception()  # retrieved: the task's end is expected, not an error to report
 
     async def _close(self, sources: Sequence[ToolSource]) -> None:
         results = await asyncio.gather(*(s.close() for s in sources), return_exceptions=True)

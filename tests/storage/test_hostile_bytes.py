@@ -99,7 +99,9 @@ async def test_a_file_that_is_not_an_image_or_too_big_is_refused_before_sending(
             await agent.run("what is this?", image=str(text_file))
         with pytest.raises(CapabilityError, match="not an image"):
             await agent.run("and this?", image=b"%PDF-1.7 ...")
-        with pytest.raises(CapabilityError, match=r"over the 0\.001 MB limit \(llm\.maxImageBytes"):
+        with pytest.raises(
+            CapabilityError, match=r"is 2,029 bytes, over the limit of 1,000 bytes \(llm\.maxImageBytes"
+        ):
             await agent.run("and this?", image=str(big))
     assert fake_openai.requests == []
 
