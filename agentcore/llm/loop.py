@@ -76,7 +76,14 @@ async def _shrunk(context: ContextManager, request: LLMRequest) -> LLMRequest | 
         return None
     if len(shrunk) >= len(request.messages):
         return None
-    return LLMRequest(shrunk, context.request_system(), request.tools, request.stream, output=request.output)
+    return LLMRequest(
+        shrunk,
+        context.request_system(),
+        request.tools,
+        request.stream,
+        output=request.output,
+        max_tokens=request.max_tokens,
+    )
 
 
 async def _execute(
