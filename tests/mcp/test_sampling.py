@@ -13,8 +13,11 @@ import pytest
 
 from agentcore.agent import Agent
 from agentcore.config.loader import load_config_from_dict
-from agentcore.messages import ToolCall
-from tests.fakes import FakeOpenAI
+from agentcore.llm.client import complete
+from agentcore.llm.request import LLMRequest
+from agentcore.messages import InternalMessage, ToolCall
+from tests.fakes import FakeAnthropic, FakeOpenAI
+from tests.llm._family import config_for
 from tests.mcp.test_client_features import features
 
 GUARD = 60
@@ -93,3 +96,22 @@ async def test_the_servers_profile_answers_when_no_hint_matches(
         fake_openai.reply_text("b")
         await summarize(agent, hints=["o3"])
     assert [r.json["model"] for r in fake_openai.requests] == ["gpt-4o-nano", "o3-pro"]
+
+
+@pytest.mark.parametrize("family", ["openai", "anthropic"])
+@pytest.mark.parametrize(("configured", "asked", "sent"), [(None, 40, 40), (25, 40, 25), (25, None, 25)])
+async def test_every_family_sends_the_requests_limit_capped_by_llm_max_tokens(
+    family: str,
+    configured: int | None,
+    asked: int | None,
+    sent: int,
+    fake_openai: FakeOpenAI,
+    fake_anthropic: FakeAnthropic,
+    tmp_path: Path,
+) -> None:
+    fake = fake_openai if family == "openai" else fake_anthropic
+    extra = {"maxTokens": configured} if configured is not None else {}
+    async with Agent(config_for(fake, tmp_path, **extra)) as agent:
+        request = LLMRequest((InternalMessage.user("hi"),), "Be brief.", (), stream=False, max_tokens=asked)
+        await asyncio.wait_for(complete(agent.service.client, request), GUARD)
+    assert fake.requests[0].json["max_tokens"] == sent
