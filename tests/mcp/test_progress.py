@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +23,9 @@ from agentcore.config.loader import load_config_from_dict
 from agentcore.llm.events import StreamEvent, TextDelta, ToolCallStarted
 from agentcore.messages import InternalMessage, ToolCall
 from agentcore.testing import ScriptedModel, call
+from tests.embed.test_cli_embed import _read_until  # pyright: ignore[reportPrivateUsage]
 from tests.fakes import FakeOpenAI
+from tests.mcp.test_chat_elicitation import _config as _chat_config  # pyright: ignore[reportPrivateUsage]
 from tests.mcp.test_client_features import features
 
 GUARD = 60
@@ -196,3 +200,36 @@ def test_run_cli_shows_progress_lines(fake_openai: FakeOpenAI, tmp_path: Path) -
     assert lines[:3] == ["… work 1/2 (50%): step 1", "… work 2/2 (100%): step 2", lines[2]]
     assert lines[2].startswith("← work done")
     assert done.stdout.strip() == "All done."
+
+
+def test_chat_on_a_terminal_rewrites_one_progress_line(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    fake_openai.reply_tool_calls([("work", {"steps": 2})])
+    fake_openai.reply_text("All done.")
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "AGENTCORE_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [AGENTCORE, "chat", "--config", _chat_config(tmp_path, fake_openai), "--new"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    try:
+        _read_until(master, "/help")
+        os.write(master, b"do the work\n")
+        shown = _read_until(master, "All done.")
+        os.write(master, b"/exit\n")
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # colours off: the line handling is what counts
+    first, second = "… work 1/2 (50%): step 1", "… work 2/2 (100%): step 2"
+    # Each report rewrites the row (carriage return + erase line) and none ends it; the server's log
+    # line may land anywhere among them (it is printed as it arrives), so no more order is asserted.
+    assert f"\r\x1b[2K{first}" in plain and f"\r\x1b[2K{second}" in plain
+    assert f"{first}\r\n" not in plain and f"{second}\r\n" not in plain
+    assert "\r\x1b[2K← work done" in plain  # the row is cleared when the tool ends
