@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "ToolCallStarted": "agentcore.llm.events",
     "ToolCallDelta": "agentcore.llm.events",
     "ToolResult": "agentcore.llm.events",
+    "ToolProgress": "agentcore.llm.events",
     "UsageReport": "agentcore.llm.events",
     "FinalAnswer": "agentcore.llm.events",
     "LimitReached": "agentcore.llm.events",
@@ -90,6 +91,7 @@ __all__ = [
     "ToolCallRecord",
     "ToolCallStarted",
     "ToolError",
+    "ToolProgress",
     "ToolResult",
     "UnifiedToolManager",
     "Usage",
@@ -129,6 +131,7 @@ if TYPE_CHECKING:
     from agentcore.llm.events import TextDelta as TextDelta
     from agentcore.llm.events import ToolCallDelta as ToolCallDelta
     from agentcore.llm.events import ToolCallStarted as ToolCallStarted
+    from agentcore.llm.events import ToolProgress as ToolProgress
     from agentcore.llm.events import ToolResult as ToolResult
     from agentcore.llm.events import UsageReport as UsageReport
     from agentcore.llm.factory import create_llm_service as create_llm_service

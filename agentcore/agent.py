@@ -281,7 +281,7 @@ class Agent:
             deps=deps if deps is not None else self.deps,
             session=self.session(session).name,
             approve=chosen,
-            events=asyncio.Queue() if stream and chosen is None else None,
+            events=asyncio.Queue() if stream else None,  # progress; approvals too without `chosen`
         )
         output = None
         if output_type is not None:
@@ -306,7 +306,8 @@ class Agent:
     ) -> AsyncIterator[StreamEvent]:
         """Run one user turn, yielding events as they happen (text deltas, tool calls, results, the
         answer; ``PartialOutput`` while a structured answer streams; ``ApprovalRequired`` for a tool
-        call that needs approval when no ``approve`` callback is set: answer it before the next event).
+        call that needs approval when no ``approve`` callback is set: answer it before the next event;
+        ``ToolProgress`` while a tool reports progress).
         ``cache=False`` bypasses the response cache for this run."""
         await self.start()
         client, run, output = self._prepare(

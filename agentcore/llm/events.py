@@ -1,4 +1,8 @@
-"""Typed events of a run, streamed by ``Agent.stream`` and ``generate(stream=True)``."""
+"""Typed events of a run, streamed by ``Agent.stream`` and ``generate(stream=True)``.
+
+``ApprovalRequired`` and ``ToolProgress`` come from the tools' side of a run (``agentcore.tools.context``,
+which cannot import this package) and are re-exported here with the others.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentcore.messages import InternalMessage, ToolCall, Usage
-from agentcore.tools.context import ApprovalRequired
+from agentcore.tools.context import ApprovalRequired, ToolProgress
+
+__all__ = [
+    "ApprovalRequired",
+    "ErrorEvent",
+    "FinalAnswer",
+    "LimitReached",
+    "PartialOutput",
+    "StreamEvent",
+    "TextDelta",
+    "ToolCallDelta",
+    "ToolCallStarted",
+    "ToolProgress",
+    "ToolResult",
+    "TurnComplete",
+    "UsageReport",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,4 +125,5 @@ StreamEvent = (
     | ErrorEvent
     | PartialOutput
     | ApprovalRequired
+    | ToolProgress
 )

@@ -34,7 +34,7 @@ from agentcore.llm.output import OutputHandler
 from agentcore.llm.request import LLMRequest
 from agentcore.logs import get_logger
 from agentcore.messages import InternalMessage, ToolCall, Usage
-from agentcore.tools.context import ApprovalRequired, RunState
+from agentcore.tools.context import ApprovalRequired, RunEvent, RunState
 from agentcore.tools.manager import UnifiedToolManager
 
 log = get_logger("agentcore.llm")
@@ -76,7 +76,14 @@ async def _shrunk(context: ContextManager, request: LLMRequest) -> LLMRequest | 
         return None
     if len(shrunk) >= len(request.messages):
         return None
-    return LLMRequest(shrunk, context.request_system(), request.tools, request.stream, output=request.output)
+    return LLMRequest(
+        shrunk,
+        context.request_system(),
+        request.tools,
+        request.stream,
+        output=request.output,
+        max_tokens=request.max_tokens,
+    )
 
 
 async def _execute(
@@ -98,15 +105,15 @@ async def _execute(
 
 async def _execute_events(
     tools: UnifiedToolManager, calls: Sequence[ToolCall], observer: LoopObserver, run: RunState | None
-) -> AsyncIterator[ApprovalRequired | list[InternalMessage]]:
-    """``_execute``, yielding the approval requests of a stream without a callback on the way;
-    a request still unanswered when the caller asks for the next event is denied."""
+) -> AsyncIterator[RunEvent | list[InternalMessage]]:
+    """``_execute``, yielding the tools' progress and the approval requests of a stream without a
+    callback on the way; a request still unanswered when the caller asks for the next event is denied."""
     queue = run.events if run is not None else None
     if queue is None:
         yield await _execute(tools, calls, observer, run)
         return
     work = asyncio.ensure_future(_execute(tools, calls, observer, run))
-    getter: asyncio.Future[ApprovalRequired] | None = None
+    getter: asyncio.Future[RunEvent] | None = None
     try:
         while True:
             getter = asyncio.ensure_future(queue.get())
@@ -114,10 +121,13 @@ async def _execute_events(
             if getter.done():
                 event = getter.result()
                 yield event
-                event.deny("the request was not answered")
+                if isinstance(event, ApprovalRequired):
+                    event.deny("the request was not answered")
                 continue
             getter.cancel()
             break
+        while not queue.empty():  # progress reported just before the calls ended comes first
+            yield queue.get_nowait()
         yield work.result()
     finally:
         if getter is not None:

@@ -38,3 +38,12 @@ class LLMRequest:
     stream: bool
     purpose: Literal["turn", "direct", "summary"] = "turn"
     output: OutputSpec | None = None  # native structured output (tool mode adds a tool instead)
+    max_tokens: int | None = None
+    """A limit for this request's answer (MCP sampling's ``maxTokens``): replaces the target's own
+    default (``llm.maxTokens``, Anthropic's catalog default) but never exceeds a configured ``maxTokens``."""
+
+    def answer_limit(self, configured: int | None) -> int | None:
+        """The ``max_tokens`` to send: this request's, capped by the target's ``configured`` one."""
+        if self.max_tokens is None:
+            return configured
+        return min(self.max_tokens, configured) if configured is not None else self.max_tokens

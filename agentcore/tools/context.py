@@ -1,4 +1,5 @@
-"""What a run shares with its tools: ``RunContext`` (deps, session, usage, the call) and approvals.
+"""What a run shares with its tools: ``RunContext`` (deps, session, usage, the call), approvals
+and progress reports (``ToolProgress``, streamed while the tool runs).
 
 A tool whose first parameter is annotated ``RunContext[...]`` receives one per call; the parameter is
 left out of the schema the model sees. A tool that needs approval waits for the run's approver
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from agentcore.tools.base import ToolSpec
     from agentcore.tracing.context import CallContext
 
-__all__ = ["ApprovalRequest", "ApprovalRequired", "Approver", "RunContext", "RunState"]
+__all__ = ["ApprovalRequest", "ApprovalRequired", "Approver", "RunContext", "RunState", "ToolProgress"]
 
 DepsT = TypeVar("DepsT")
 
@@ -67,6 +68,22 @@ class ApprovalRequired:
             self._answer.set_result(reason or False)
 
 
+@dataclass(frozen=True, slots=True)
+class ToolProgress:
+    """Stream event: a running tool reported progress (an MCP progress notification, or a local
+    tool's ``ctx.report_progress``). ``total`` is None when the tool does not know it."""
+
+    call_id: str
+    tool: str
+    progress: float
+    total: float | None = None
+    message: str | None = None
+
+
+RunEvent = ApprovalRequired | ToolProgress
+"""What a run's tools put on its event queue for a stream to yield."""
+
+
 @dataclass(slots=True)
 class RunState:
     """One run's state shared with its tool calls (the loop keeps ``usage`` current)."""
@@ -75,7 +92,7 @@ class RunState:
     session: str | None = None
     usage: Usage = field(default_factory=Usage)
     approve: Approver | None = None
-    events: asyncio.Queue[ApprovalRequired] | None = None  # streaming without a callback
+    events: asyncio.Queue[RunEvent] | None = None  # streaming: progress, and approvals without a callback
 
     async def ask(self, request: ApprovalRequest) -> bool | str:
         """The approver's answer: True, or False / a reason to deny."""
@@ -99,6 +116,15 @@ class RunContext(Generic[DepsT]):
     session: str | None
     usage: Usage
     tool_call: ToolCall
+    _report: Callable[[ToolProgress], None] | None = field(default=None, repr=False, compare=False)
+
+    def report_progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """Tell the caller how far this call got: a ``ToolProgress`` event when the run streams (the
+        CLI's live progress line), nothing otherwise. Safe from a sync tool's worker thread."""
+        if self._report is not None:
+            self._report(ToolProgress(self.tool_call.id, self.tool_call.name, progress, total, message))
 
     @property
     def call_context(self) -> CallContext:
@@ -119,4 +145,23 @@ def current_run_context() -> RunContext[Any] | None:
 def set_run_context(state: RunState | None, call: ToolCall) -> None:
     """Make ``call``'s context current in this (the tool call's own) task."""
     state = state if state is not None else RunState()
-    _current.set(RunContext(state.deps, state.session, state.usage, call))
+    _current.set(RunContext(state.deps, state.session, state.usage, call, _reporter(state.events)))
+
+
+def _reporter(queue: asyncio.Queue[RunEvent] | None) -> Callable[[ToolProgress], None] | None:
+    if queue is None:
+        return None
+    loop = asyncio.get_running_loop()
+
+    def report(event: ToolProgress) -> None:
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            queue.put_nowait(event)
+        elif not loop.is_closed():
+            # A sync tool runs in a worker thread: asyncio queues are not thread-safe.
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    return report

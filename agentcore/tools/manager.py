@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import difflib
 import fnmatch
-import json
-import re
 import time
 import traceback
 import weakref
@@ -28,7 +24,15 @@ from typing import Any, Self, cast
 from agentcore._redact import redact_text
 from agentcore.errors import ToolError, describe
 from agentcore.logs import get_logger
-from agentcore.messages import Content, InternalMessage, Part, TextPart, ToolCall
+from agentcore.messages import InternalMessage, ToolCall
+from agentcore.tools._namespace import Entry, build_namespace, sanitize_tool_name
+from agentcore.tools._results import (
+    arguments_error_text,
+    one_line,
+    parse_arguments,
+    truncate,
+    unknown_tool_text,
+)
 from agentcore.tools._schema import InvalidArguments
 from agentcore.tools._threads import ToolTerminated
 from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSource, ToolSpec
@@ -39,38 +43,12 @@ __all__ = ["UnifiedToolManager", "sanitize_tool_name"]
 
 log = get_logger(__name__)
 
-_MAX_NAME = 64
-_BAD_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 DEFAULT_CONCURRENCY = 8
 # How long ``close()`` lets abandoned calls react to a second cancellation before closing them.
 _ABANDON_GRACE = 1.0
 # Set inside a running tool: a tool that runs an agent (which calls tools) must not wait for a slot
 # held by itself, or nested calls could deadlock.
 _inside_tool: ContextVar[bool] = ContextVar("agentcore_inside_tool", default=False)
-
-
-def sanitize_tool_name(name: str) -> str:
-    """``name`` made provider-safe: ``^[a-zA-Z0-9_-]{1,64}$``."""
-    return _BAD_CHARS.sub("_", name)[:_MAX_NAME] or "_"
-
-
-def _unique(name: str, used: set[str]) -> str:
-    if name not in used:
-        return name
-    n = 2
-    while True:
-        suffix = f"_{n}"
-        candidate = name[: _MAX_NAME - len(suffix)] + suffix
-        if candidate not in used:
-            return candidate
-        n += 1
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Entry:
-    spec: ToolSpec  # as exposed to the model
-    original: ToolSpec  # as the source listed it; what the source gets back
-    source: ToolSource
 
 
 class UnifiedToolManager:
@@ -106,7 +84,7 @@ class UnifiedToolManager:
         self._started = False
         self._listed: dict[str, list[ToolSpec]] = {}
         self._specs: list[ToolSpec] = []
-        self._by_name: dict[str, _Entry] = {}
+        self._by_name: dict[str, Entry] = {}
         self.version = 0
         """Bumped whenever the namespace is rebuilt; lets callers cache work done on ``specs()``."""
 
@@ -234,22 +212,8 @@ class UnifiedToolManager:
     # ------------------------------------------------------------------ namespace
 
     def _rebuild(self) -> None:
-        used: set[str] = set()
-        by_name: dict[str, _Entry] = {}
-        for source in self._sources:
-            for spec in self._listed.get(source.name, []):
-                exposed = sanitize_tool_name(spec.name)
-                if exposed in used:
-                    # Earlier sources keep the plain name; this one is qualified by its source.
-                    exposed = sanitize_tool_name(f"{source.name}__{spec.name}")
-                exposed = _unique(exposed, used)
-                used.add(exposed)
-                public = dataclasses.replace(
-                    spec, name=exposed, source=source.name, original_name=spec.call_name
-                )
-                by_name[exposed] = _Entry(public, spec, source)
-        self._by_name = by_name
-        self._specs = [e.spec for e in by_name.values()]
+        self._by_name = build_namespace(self._sources, self._listed)
+        self._specs = [e.spec for e in self._by_name.values()]
         self.version += 1
 
     def specs(self) -> list[ToolSpec]:
@@ -359,10 +323,10 @@ class UnifiedToolManager:
         ``run``: the run's deps, session and usage (for ``RunContext``) and its approver."""
         entry = self._by_name.get(call.name)
         if entry is None:
-            return self._error(call, self._unknown_tool_text(call.name))
+            return self._error(call, unknown_tool_text(call.name, self._by_name))
         if call.arguments_error:
-            return self._error(call, self._arguments_error_text(call))
-        arguments = _parse_arguments(call)
+            return self._error(call, arguments_error_text(call))
+        arguments = parse_arguments(call)
         if isinstance(arguments, str):
             return self._error(call, arguments)
         if self.needs_approval(entry.spec):
@@ -405,11 +369,11 @@ class UnifiedToolManager:
         log.debug("tool done", tool=call.name, source=entry.spec.source, seconds=time.monotonic() - started)
         if not isinstance(output, ToolOutput):  # pyright: ignore[reportUnnecessaryIsInstance]
             output = to_tool_output(output)  # a source outside our control returned a bare value
-        content = _truncate(output.content, self.output_limit)
+        content = truncate(output.content, self.output_limit)
         return InternalMessage.tool_result(call, content, is_error=output.is_error)
 
     async def _ask(
-        self, call: ToolCall, entry: _Entry, arguments: dict[str, Any], run: RunState | None
+        self, call: ToolCall, entry: Entry, arguments: dict[str, Any], run: RunState | None
     ) -> InternalMessage | None:
         """None when the call is approved, else the denial the model reads."""
         state = run if run is not None else RunState()
@@ -438,7 +402,7 @@ class UnifiedToolManager:
 
         task.add_done_callback(forget)
 
-    def _raised(self, call: ToolCall, entry: _Entry, exc: Exception) -> InternalMessage:
+    def _raised(self, call: ToolCall, entry: Entry, exc: Exception) -> InternalMessage:
         # The model gets the whole message; the terminal one line (a traceback only at debug level).
         # Both are redacted: an exception may well quote the API key it was given.
         if isinstance(exc, ToolError | ToolTerminated):
@@ -453,7 +417,7 @@ class UnifiedToolManager:
             )
         # Info, not warning: a failing tool is routine (the model reads the error and carries on),
         # and the CLI already shows it as one line.
-        log.info("tool failed", tool=call.name, source=entry.spec.source, error=_one_line(text))
+        log.info("tool failed", tool=call.name, source=entry.spec.source, error=one_line(text))
         log.debug(
             "tool traceback",
             tool=call.name,
@@ -462,24 +426,8 @@ class UnifiedToolManager:
         return self._error(call, text)
 
     @staticmethod
-    def _arguments_error_text(call: ToolCall) -> str:
-        return (
-            f"The arguments for '{call.name}' were not valid JSON ({call.arguments_error}), so the "
-            f"tool was not run. Resend the call with the arguments as one complete, valid JSON object."
-        )
-
-    @staticmethod
     def _error(call: ToolCall, text: str) -> InternalMessage:
         return InternalMessage.tool_result(call, text, is_error=True)
-
-    def _unknown_tool_text(self, name: str) -> str:
-        names = list(self._by_name)
-        if not names:
-            return f"Unknown tool '{name}': no tools are available."
-        ranked = sorted(names, key=lambda n: (-difflib.SequenceMatcher(None, name, n).ratio(), n))
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        return f"Unknown tool '{name}'.{hint} Available tools: {', '.join(ranked)}."
 
 
 async def _invoke(
@@ -497,66 +445,3 @@ async def _invoke(
     except (SystemExit, KeyboardInterrupt) as exc:
         # Left to reach the task, either one would stop the event loop and so the whole process.
         raise ToolTerminated(exc) from exc
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _parse_arguments(call: ToolCall) -> dict[str, Any] | str:
-    """The call's arguments as a dict, or the error text for the model."""
-    if call.arguments_error is not None:  # prov stand-in for the tools helper's refusal (merge: keep theirs)
-        return call.arguments_error
-    raw = call.arguments
-    if not raw or not raw.strip():
-        return {}
-    try:
-        value: Any = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        shown = raw if len(raw) <= 200 else raw[:200] + "..."
-        return (
-            f"The arguments for '{call.name}' are not valid JSON ({exc.msg} at line {exc.lineno} column "
-            f"{exc.colno}) in: {shown}. Resend the call with the arguments as one valid JSON object."
-        )
-    if value is None:
-        return {}  # some models send "null" for "no arguments"
-    if not isinstance(value, dict):
-        value_type: type[Any] = type(cast(object, value))
-        kind = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
-            value_type, value_type.__name__
-        )
-        return (
-            f"The arguments for '{call.name}' must be a JSON object with one key per argument "
-            f'(like {{"name": value}}), got {kind}. Resend the call with an object.'
-        )
-    return dict(cast(dict[str, Any], value))
-
-
-def _truncate(content: Content, limit: int) -> Content:
-    """``content`` cut to ``limit`` text characters, with a note saying how much was cut."""
-    if content is None:
-        return content
-    if isinstance(content, str):
-        if len(content) <= limit:
-            return content
-        return content[:limit] + _cut_note(len(content) - limit, len(content))
-    total = sum(len(p.text) for p in content if isinstance(p, TextPart))
-    if total <= limit:
-        return content
-    left = limit
-    parts: list[Part] = []
-    for part in content:
-        if isinstance(part, TextPart):
-            if left <= 0:
-                continue
-            parts.append(TextPart(part.text[:left]))
-            left -= len(part.text)
-        else:
-            parts.append(part)
-    parts.append(TextPart(_cut_note(total - limit, total)))
-    return tuple(parts)
-
-
-def _cut_note(cut: int, total: int) -> str:
-    return f"\n\n[output truncated: {cut} of {total} characters cut]"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import SamplingMessage, TextContent, Tool, ToolExecution
+from mcp.types import ModelHint, ModelPreferences, SamplingMessage, TextContent, Tool, ToolExecution
 from pydantic import BaseModel
 
 
@@ -19,15 +19,17 @@ def build() -> MCPServer:
     server = MCPServer("features", log_level="WARNING")
 
     @server.tool()
-    async def summarize(text: str, ctx: Context) -> str:
-        """Ask the client's model to summarise."""
+    async def summarize(text: str, ctx: Context, max_tokens: int = 50, hints: list[str] | None = None) -> str:
+        """Ask the client's model to summarise (preferring the models named by ``hints``)."""
+        prefs = ModelPreferences(hints=[ModelHint(name=h) for h in hints]) if hints else None
         result = await ctx.session.create_message(  # pyright: ignore[reportDeprecated]
             messages=[SamplingMessage(role="user", content=TextContent(type="text", text=text))],
-            max_tokens=50,
+            max_tokens=max_tokens,
             system_prompt="Summarise in five words.",
+            model_preferences=prefs,
         )
         content = result.content
-        return f"summary: {getattr(content, 'text', content)}"
+        return f"summary: {getattr(content, 'text', content)} ({result.model}, {result.stop_reason})"
 
     @server.tool()
     async def order(ctx: Context) -> str:

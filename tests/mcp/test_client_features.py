@@ -75,7 +75,7 @@ async def test_sampling_is_answered_by_the_agents_model(
         async with Agent(config) as agent:
             result = await asyncio.wait_for(agent.run("Summarise it"), GUARD)
     assert [(c.name, c.result) for c in result.tool_calls] == [
-        ("summarize", "summary: a story, briefly told")
+        ("summarize", "summary: a story, briefly told (gpt-4o-mini, endTurn)")
     ]
     sampled = fake_openai.requests[1].json
     assert sampled["messages"][0] == {"role": "system", "content": "Summarise in five words."}

@@ -171,6 +171,8 @@ class CachingClient(ClientWrapper):
         tools = self._tools_digest(request.tools)
         if request.output is not None:  # a native JSON schema changes the answer: part of the key
             tools += identity({"output": request.output.response_format()})
+        if request.max_tokens is not None:  # a shorter limit may cut the answer: part of the key
+            tools += identity({"max_tokens": request.max_tokens})
         key = request_key(self._target, cache.scope_key(ctx), request.system, request.messages, tools)
         hit = await cache.lookup(key)
         if hit is not None:

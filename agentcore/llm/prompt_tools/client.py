@@ -199,6 +199,7 @@ def _prompt_request(request: LLMRequest) -> LLMRequest:
         request.stream,
         request.purpose,
         request.output,
+        request.max_tokens,
     )
 
 

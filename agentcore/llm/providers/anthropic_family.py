@@ -232,7 +232,11 @@ class AnthropicService(ProviderClient):
             parts += [b',"tools":', self._tools_json.get(request.tools)]
         if request.stream and not self.bedrock:
             parts.append(b',"stream":true')
-        parts += [b",", self._static, b"}"]
+        static = self._static
+        if request.max_tokens is not None:  # rare (MCP sampling): rendered per request
+            limit = request.answer_limit(self.config.max_tokens)
+            static = self._static_params(self.config.model_copy(update={"max_tokens": limit}))
+        parts += [b",", static, b"}"]
         return b"".join(parts)
 
     async def _round_trip(self, request: LLMRequest) -> AsyncIterator[StreamEvent | TurnComplete]:

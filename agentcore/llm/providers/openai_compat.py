@@ -272,8 +272,12 @@ class OpenAICompatService(ProviderClient):
             parts += [b',"response_format":', dumps(request.output.response_format())]
         if request.stream:
             parts.append(b',"stream":true,"stream_options":{"include_usage":true}')
-        if self._static:
-            parts += [b",", self._static]
+        static = self._static
+        if request.max_tokens is not None:  # rare (MCP sampling): rendered per request
+            limit = request.answer_limit(self.config.max_tokens)
+            static = self._static_params(self.config.model_copy(update={"max_tokens": limit}))
+        if static:
+            parts += [b",", static]
         parts.append(b"}")
         return b"".join(parts)
 

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from agentcore.errors import AgentcoreError, describe
 from agentcore.logs import get_logger
 from agentcore.tools.base import ToolOutput, ToolsChanged, ToolSpec
+from agentcore.tools.context import current_run_context
 from agentcore.tools.mcp import catalog
 from agentcore.tools.mcp._callbacks import resolve_roots
 from agentcore.tools.mcp._connection import (
@@ -404,8 +405,12 @@ class McpToolSource:
         name = spec.call_name
 
         sink = self.hooks.progress
+        # The SDK calls back from its own reader task: the call's context is taken here.
+        caller = current_run_context()
 
         async def progress(value: float, total: float | None, message: str | None) -> None:
+            if caller is not None:
+                caller.report_progress(value, total, message)
             if sink is not None:
                 sink(self.name, name, value, total, message)
 

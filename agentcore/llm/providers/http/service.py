@@ -112,6 +112,8 @@ class HttpService(ProviderClient):
             api_key=key,
             user=user,
         )
+        if request.max_tokens is not None:
+            variables["max_tokens"] = request.answer_limit(self.config.max_tokens)
         return variables, (user or "") if self.keys.per_user else ""
 
     def _build(self, block: Any, where: str, variables: dict[str, Any]) -> HttpCall:
