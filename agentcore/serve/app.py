@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from agentcore.llm.providers.http.host import enter_host
 from agentcore.serve import wire_anthropic, wire_openai
 from agentcore.serve._errors import HttpError, from_exception
 from agentcore.serve._exchange import Event, Exchange, Outcome
@@ -140,6 +141,7 @@ class Handlers:
         # Entered for the rest of this request's task: the streaming body runs in a child task,
         # which copies the context when it starts.
         scope.__enter__()
+        enter_host(gw.host)
         reply_id = ("msg_" if anthropic else "chatcmpl-") + new_id()[:24]
         target = (provider, upstream_model)
         events = self._observed(run(), key, exchange, endpoint, mode, target, started)

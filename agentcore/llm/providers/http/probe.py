@@ -65,7 +65,7 @@ async def probe(llm: LLMConfig, *, prompt: str, stream: bool, user: str | None) 
     ok = False
     try:
         with call_context("providers-test", user_id=user):
-            variables, cache_key = service.variables(request, stream)
+            variables, cache_key = await service.variables(request, stream)
             if service.http.auth is not None:
                 token = await service.token(variables, cache_key)
                 names = ", ".join(token.variables) or "none"
