@@ -135,3 +135,35 @@ def test_two_gateways_share_one_auth_token_through_redis(tmp_path: Path, token_a
     finally:
         for server in servers:
             server.stop()
+
+
+def test_keys_upstream_cli_set_list_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from agentcore.cli.app import app
+
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    db = ["--db", url]
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    missing = runner.invoke(
+        app, ["keys", "upstream", "set", "--user", "ann", "--provider", "ernie", *db], input="k\n"
+    )
+    assert missing.exit_code != 0 and SECRET_ENV in missing.output
+    monkeypatch.setenv(SECRET_ENV, "cli-secret-0001")
+    args = ["keys", "upstream", "set", "--user", "ann", "--provider", "ernie", *db]
+    done = runner.invoke(app, args, input="sk-upstream-ann-cli-01\n")
+    assert done.exit_code == 0, done.output
+    assert "sk-upstream-ann-cli-01" not in done.output  # the prompt hides it
+    listed = runner.invoke(app, ["keys", "upstream", "list", "--user", "ann", *db])
+    assert listed.stdout.split() == ["ernie"]
+    from agentcore.storage.db import resolve_url
+
+    stored = asyncio.run(UpstreamKeyStore(resolve_url(url)).upstream_key("ann", "ernie"))
+    assert stored == "sk-upstream-ann-cli-01"
+    remove = ["keys", "upstream", "remove", "--user", "ann", "--provider", "ernie", *db]
+    assert runner.invoke(app, remove).exit_code == 0
+    again = runner.invoke(app, remove)
+    assert again.exit_code == 1 and "no stored key" in again.output
