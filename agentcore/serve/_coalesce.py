@@ -36,8 +36,11 @@ async def coalesced(source: AsyncIterator[bytes]) -> AsyncIterator[tuple[bytes, 
         try:
             async for frame in source:
                 queue.put_nowait(frame)
-        except Exception as exc:
+        except BaseException as exc:
+            # Even a cancellation from inside ``source`` must wake the reader, or it waits forever.
             queue.put_nowait(_Failed(exc))
+            if not isinstance(exc, Exception):
+                raise
         else:
             queue.put_nowait(_END)
 
