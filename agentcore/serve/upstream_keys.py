@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, select
 
 from agentcore.errors import ConfigError
+from agentcore.serve.keys import register as _register_schema
+
+_register_schema()  # schema ``apikeys`` owns this table: it must be registered wherever the store is used
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
