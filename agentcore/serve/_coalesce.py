@@ -25,16 +25,18 @@ class _Failed:
         self.error = error
 
 
-async def coalesced(source: AsyncIterator[bytes]) -> AsyncIterator[tuple[bytes, bool]]:
-    """``source``'s frames as ``(data, last)``: the frames that were ready together, joined.
+class Coalescer:
+    """``source``'s frames, joined when several were ready at once (a pump task feeds a queue)."""
 
-    ``last`` is True for the final piece (its data may be empty). Closing this iterator early (the
-    client left) cancels the pump, which cancels whatever ``source`` waits for (the upstream)."""
-    queue: asyncio.Queue[object] = asyncio.Queue()
+    def __init__(self, source: AsyncIterator[bytes]) -> None:
+        self._source = source
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
 
-    async def pump() -> None:
+    async def _pump(self) -> None:
+        queue = self._queue
         try:
-            async for frame in source:
+            async for frame in self._source:
                 queue.put_nowait(frame)
         except BaseException as exc:
             # Even a cancellation from inside ``source`` must wake the reader, or it waits forever.
@@ -44,25 +46,38 @@ async def coalesced(source: AsyncIterator[bytes]) -> AsyncIterator[tuple[bytes, 
         else:
             queue.put_nowait(_END)
 
-    task = asyncio.get_running_loop().create_task(pump())
-    try:
-        while True:
-            items = [await queue.get()]
-            while not queue.empty():
-                items.append(queue.get_nowait())
-            tail = items[-1]
-            done = tail is _END or isinstance(tail, _Failed)
-            frames = items[:-1] if done else items
-            data = b"".join(cast(list[bytes], frames))
-            if isinstance(tail, _Failed):
-                if data:
-                    yield data, False
-                raise tail.error
-            yield data, done
-            if done:
-                return
-    finally:
+    async def pieces(self) -> AsyncIterator[tuple[bytes, bool]]:
+        """``(data, last)``: the frames that were ready together, joined; ``last`` marks the final
+        piece (its data may be empty). Leaving early stops the pump (see ``close``)."""
+        queue = self._queue
+        self._task = asyncio.get_running_loop().create_task(self._pump())
+        try:
+            while True:
+                items = [await queue.get()]
+                while not queue.empty():
+                    items.append(queue.get_nowait())
+                tail = items[-1]
+                done = tail is _END or isinstance(tail, _Failed)
+                data = b"".join(cast(list[bytes], items[:-1] if done else items))
+                if isinstance(tail, _Failed):
+                    if data:
+                        yield data, False
+                    raise tail.error
+                yield data, done
+                if done:
+                    return
+        finally:
+            # No await here: this may run inside a cancelled scope (the client left), where any
+            # await is cancelled again at once. ``close`` waits for the pump to end.
+            if not self._task.done():
+                self._task.cancel()
+
+    async def close(self) -> None:
+        """Stop the pump and wait until it has ended (and with it ``source``'s upstream request)."""
+        task = self._task
+        if task is None:
+            return
         if not task.done():
             task.cancel()
-            # Not ``await task``: its CancelledError is expected, ours (if any) must propagate.
-            await asyncio.wait([task])
+        # Not ``await task``: its CancelledError is expected, ours (if any) must propagate.
+        await asyncio.wait([task])

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from agentcore.llm.providers.http.host import enter_host
 from agentcore.serve import wire_anthropic, wire_openai
-from agentcore.serve._coalesce import coalesced
+from agentcore.serve._coalesce import Coalescer
 from agentcore.serve._errors import HttpError, from_exception
 from agentcore.serve._exchange import Event, Exchange, Outcome
 from agentcore.serve._modes import agent_turn, pass_through
@@ -84,12 +84,12 @@ class _EventStream(StreamingResponse):
 
     def __init__(self, frames: AsyncIterator[bytes], events: AsyncIterator[Event]) -> None:
         super().__init__(frames, media_type="text/event-stream", headers=_SSE_HEADERS)
-        self._frames = frames
+        self._coalescer = Coalescer(frames)
         self._events = events
 
     async def stream_response(self, send: Any) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        pieces = coalesced(self._frames)
+        pieces = self._coalescer.pieces()
         try:
             async for data, last in pieces:
                 await send({"type": "http.response.body", "body": data, "more_body": not last})
@@ -103,6 +103,7 @@ class _EventStream(StreamingResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            await self._coalescer.close()  # the pump iterates the events: it must end first
             await self._events.aclose()  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
 
