@@ -159,3 +159,44 @@ def revoke(
     if not _run(config, db, lambda store: store.revoke(key_id)):
         fail(f"no active key with id '{key_id}'")
     typer.echo(f"revoked {key_id}")
+
+
+upstream_app = typer.Typer(
+    help="Upstream API keys per gateway user (for HTTP providers with userKeys.table).",
+    no_args_is_help=True,
+)
+keys_app.add_typer(upstream_app, name="upstream")
+UserOpt = Annotated[str, typer.Option("--user", help="the gateway user (as in keys create --user)")]
+ProviderOpt = Annotated[str, typer.Option("--provider", help="the HTTP provider's name (llm.http.name)")]
+
+
+@upstream_app.command("set")
+def upstream_set(user: UserOpt, provider: ProviderOpt, config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Store USER's key for PROVIDER, encrypted with $AGENTCORE_KEYS_SECRET (the key is read from
+    stdin or a hidden prompt, never from the command line)."""
+    from agentcore.serve.upstream_keys import UpstreamKeyStore
+
+    secret = str(typer.prompt("upstream key", hide_input=True)).strip()
+    if not secret:
+        fail("no key given")
+    _run(config, db, lambda store: UpstreamKeyStore(store.url).set(user, provider, secret))
+    typer.echo(f"stored the {provider} key of {user}")
+
+
+@upstream_app.command("remove")
+def upstream_remove(user: UserOpt, provider: ProviderOpt, config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Forget USER's key for PROVIDER."""
+    from agentcore.serve.upstream_keys import UpstreamKeyStore
+
+    if not _run(config, db, lambda store: UpstreamKeyStore(store.url).remove(user, provider)):
+        fail(f"{user} has no stored key for {provider}")
+    typer.echo(f"removed the {provider} key of {user}")
+
+
+@upstream_app.command("list")
+def upstream_list(user: UserOpt, config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """The providers USER has a stored key for (never the keys)."""
+    from agentcore.serve.upstream_keys import UpstreamKeyStore
+
+    for name in _run(config, db, lambda store: UpstreamKeyStore(store.url).providers(user)):
+        typer.echo(name)

@@ -112,6 +112,10 @@ class HttpUserKeys(_Model):
 
     env: str | None = Field(default=None, description="env variable name pattern with {{user}}")
     file: str | None = Field(default=None, description="YAML/JSON mapping user id -> key")
+    table: bool = Field(
+        default=False,
+        description="the key stored for the user in serve's keys table (agentcore keys upstream set)",
+    )
     fallback: bool = Field(default=True, description="use llm.apiKey when a user has no key")
 
 

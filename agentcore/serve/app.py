@@ -20,7 +20,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from agentcore.llm.providers.http.host import enter_host
 from agentcore.serve import wire_anthropic, wire_openai
+from agentcore.serve._coalesce import Coalescer
 from agentcore.serve._errors import HttpError, from_exception
 from agentcore.serve._exchange import Event, Exchange, Outcome
 from agentcore.serve._modes import agent_turn, pass_through
@@ -76,16 +78,32 @@ async def _read_json(request: Request, limit: int) -> Any:
 class _EventStream(StreamingResponse):
     """An SSE response that closes its event source however the response ends (a client gone before
     the first byte cancels the body before it ever runs: the source still gets closed, so the
-    upstream request ends and the limits and metrics are settled)."""
+    upstream request ends and the limits and metrics are settled).
 
-    def __init__(self, body: AsyncIterator[bytes], events: AsyncIterator[Event]) -> None:
-        super().__init__(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+    Frames that are ready together go out in one write, the last with the end of the body."""
+
+    def __init__(self, frames: AsyncIterator[bytes], events: AsyncIterator[Event]) -> None:
+        super().__init__(frames, media_type="text/event-stream", headers=_SSE_HEADERS)
+        self._coalescer = Coalescer(frames)
         self._events = events
+
+    async def stream_response(self, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        pieces = self._coalescer.pieces()
+        try:
+            async for data, last in pieces:
+                await send({"type": "http.response.body", "body": data, "more_body": not last})
+                if last:
+                    return
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await pieces.aclose()  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
+            await self._coalescer.close()  # the pump iterates the events: it must end first
             await self._events.aclose()  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
 
@@ -140,6 +158,7 @@ class Handlers:
         # Entered for the rest of this request's task: the streaming body runs in a child task,
         # which copies the context when it starts.
         scope.__enter__()
+        enter_host(gw.host)
         reply_id = ("msg_" if anthropic else "chatcmpl-") + new_id()[:24]
         target = (provider, upstream_model)
         events = self._observed(run(), key, exchange, endpoint, mode, target, started)

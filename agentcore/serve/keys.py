@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 SCHEMA_NAME = "apikeys"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # v2: agentcore_upstream_keys (serve/upstream_keys.py)
 PREFIX = "sk-ac-"
 
 _metadata = MetaData()
@@ -241,9 +241,13 @@ def _create(sync_conn: Connection) -> None:
 
 
 async def _migrate(conn: AsyncConnection, from_version: int) -> None:
-    # v1 is the first version; create_all(checkfirst) makes re-running harmless.
+    # create_all(checkfirst) makes re-running a step harmless.
     if from_version < 1:
         await conn.run_sync(_create)
+    if from_version < 2:
+        from agentcore.serve.upstream_keys import create_table
+
+        await conn.run_sync(create_table)
 
 
 def register() -> None:

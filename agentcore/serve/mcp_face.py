@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
+from agentcore.llm.providers.http.host import hosted
 from agentcore.tracing.context import call_context, new_id
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def _entries(gateway: Gateway, expose_tools: bool) -> dict[str, _Entry]:
                 return "'session' must be a string", True
             if key is not None and not key.allows(name):
                 return f"the API key {key.id} may not use agent '{name}'", True
-            with _scope(key, session, agent=name):
+            with _scope(key, session, agent=name), hosted(gateway.host):
                 result = await agent.run(message, session=session)
             return result.text, False
 

@@ -17,6 +17,8 @@ from agentcore.serve.metrics import Metrics
 if TYPE_CHECKING:
     from agentcore.agent import Agent
     from agentcore.config.schema import AgentConfig
+    from agentcore.llm.providers.http.host import Host
+    from agentcore.llm.providers.http.redis_tokens import RedisTokenStore
     from agentcore.messages import Usage
     from agentcore.tracing.pricing import PriceTable
     from agentcore.tracing.writer import CallLogWriter
@@ -46,6 +48,25 @@ class Gateway:
         self._writer: CallLogWriter | None = None
         self.started_at = time.time()
         self._gate: asyncio.Semaphore | None = None
+        self._token_stores: dict[str, RedisTokenStore] = {}
+        self.host: Host = self._host()
+
+    def _host(self) -> Host:
+        """What HTTP providers get from the gateway: its keys table, and Redis for auth tokens."""
+        from agentcore.llm.providers.http.host import Host
+        from agentcore.serve.upstream_keys import UpstreamKeyStore
+
+        redis = self.config.storage.redis
+        return Host(UpstreamKeyStore(self.db_url), self._token_store if redis else None)
+
+    def _token_store(self, provider: str) -> RedisTokenStore:
+        found = self._token_stores.get(provider)
+        if found is None:
+            from agentcore.llm.providers.http.redis_tokens import RedisTokenStore
+
+            assert self.config.storage.redis is not None
+            found = self._token_stores[provider] = RedisTokenStore(self.config.storage.redis, provider)
+        return found
 
     async def start(self) -> None:
         """Open the database, build and start the agents, attach the pass-through call log."""
@@ -132,6 +153,8 @@ class Gateway:
                 log.warning("serve.agent_close_failed", agent=name, error=type(exc).__name__)
         await self.upstreams.aclose()
         await self.limiter.close()
+        for store in self._token_stores.values():
+            await store.close()
         if self._writer is not None:
             await self._writer.close()  # flushes every queued call-log row
         from agentcore.storage.db import dispose_engines

@@ -38,10 +38,34 @@ async def test_keys_table_is_added_to_an_existing_database(db: Db) -> None:
     assert await store.verify(secret + "x") is None
     assert [k.id for k in await store.list(user="erin")] == [key.id]
     assert db.query("SELECT key_hash FROM agentcore_api_keys") == [(hash_key(secret),)]
-    assert db.query("SELECT version FROM agentcore_schema WHERE name = 'apikeys'") == [(1,)]
+    assert db.query("SELECT version FROM agentcore_schema WHERE name = 'apikeys'") == [(2,)]
     assert await store.revoke(key.id) and not await store.revoke(key.id)
     revoked = await store.get(key.id)
     assert revoked is not None and revoked.revoked_at is not None
+
+
+async def test_upstream_keys_table_is_added_to_a_v1_database_and_stored_encrypted(db: Db) -> None:
+    from agentcore.errors import ConfigError
+    from agentcore.serve.upstream_keys import UpstreamKeyStore
+
+    secret, _ = await KeyStore(db.url).create("erin")  # a v1 database: the keys table only
+    db.query("DROP TABLE agentcore_upstream_keys")
+    db.query("UPDATE agentcore_schema SET version = 1 WHERE name = 'apikeys'")
+    await dispose_engines()  # a new process: the schema check runs again
+    store = UpstreamKeyStore(db.url, secret="s3cret-for-tests")
+    await store.set("erin", "ernie", "sk-upstream-erin-0001")
+    await store.set("erin", "ernie", "sk-upstream-erin-0002")  # replaced, not duplicated
+    assert await store.upstream_key("erin", "ernie") == "sk-upstream-erin-0002"
+    assert await store.upstream_key("erin", "other") is None
+    assert await store.providers("erin") == ["ernie"]
+    assert db.query("SELECT version FROM agentcore_schema WHERE name = 'apikeys'") == [(2,)]
+    rows = db.query("SELECT user_id, provider, key_enc FROM agentcore_upstream_keys")
+    assert len(rows) == 1 and rows[0][:2] == ("erin", "ernie") and "sk-upstream" not in rows[0][2]
+    assert await KeyStore(db.url).verify(secret) is not None  # the v1 keys survived the upgrade
+    with pytest.raises(ConfigError, match="cannot decrypt") as info:
+        await UpstreamKeyStore(db.url, secret="another").upstream_key("erin", "ernie")
+    assert info.value.key_path == "AGENTCORE_KEYS_SECRET"
+    assert await store.remove("erin", "ernie") and not await store.remove("erin", "ernie")
 
 
 def test_durations() -> None:

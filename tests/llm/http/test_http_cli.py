@@ -172,3 +172,34 @@ def test_providers_test_streaming_shows_chunks(sse_api: FakeSseApi, tmp_path: Pa
 def test_providers_test_unknown_name(tmp_path: Path) -> None:
     proc = run_cli("providers", "test", "nope", "-c", str(write(tmp_path, token_llm("http://x"))))
     assert proc.returncode == 2 and "no http provider named 'nope'" in proc.stderr and "ernie" in proc.stderr
+
+
+def test_providers_test_reads_the_users_key_from_the_keys_table(ollama: FakeOllama, tmp_path: Path) -> None:
+    import asyncio
+
+    from agentcore.serve.upstream_keys import UpstreamKeyStore
+    from agentcore.storage.db import dispose_engines, resolve_url
+
+    llm = ollama_llm(ollama.url)
+    llm["http"]["chat"]["headers"] = {"Authorization": "Bearer {{api_key}}"}
+    llm["http"]["userKeys"] = {"table": True, "fallback": False}
+    config = write(tmp_path, llm, db=True)
+    secret = "cli-keys-secret-0001"
+
+    async def store() -> None:
+        await UpstreamKeyStore(resolve_url(f"sqlite:///{tmp_path / 'calls.db'}"), secret=secret).set(
+            "ann", "ollama-native", "sk-upstream-ann-cli-0001"
+        )
+        await dispose_engines()
+
+    asyncio.run(store())
+    ollama.push("OK")
+    env = {"AGENTCORE_KEYS_SECRET": secret}
+    proc = run_cli("providers", "test", "ollama-native", "--user", "ann", "-c", str(config), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "response.text: message.content -> OK" in proc.stdout
+    assert ollama.requests[-1].headers.get("authorization") == "Bearer sk-upstream-ann-cli-0001"
+    assert "sk-upstream-ann" not in proc.stdout + proc.stderr
+    # A user without a stored key is told so, with the key path.
+    proc = run_cli("providers", "test", "ollama-native", "--user", "bob", "-c", str(config), env=env)
+    assert proc.returncode != 0 and "no API key for user 'bob'" in proc.stdout + proc.stderr

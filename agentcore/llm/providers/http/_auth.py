@@ -61,8 +61,11 @@ class TokenCache:
         #: auth requests actually sent (for tests and ``providers test``)
         self.fetches = 0
 
-    async def get(self, key: str, fetch: Fetch) -> Token:
-        """The cached token for ``key``, or a new one (one fetch however many callers wait)."""
+    async def get(self, key: str, fetch: Fetch, store: TokenStore | None = None) -> Token:
+        """The cached token for ``key``, or a new one (one fetch however many callers wait).
+
+        ``store`` (else ``self.store``) is asked before fetching, and keeps what was fetched."""
+        store = store if store is not None else self.store
         token = self._tokens.get(key)
         if token is not None and token.valid(self._clock()):
             return token
@@ -75,21 +78,21 @@ class TokenCache:
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():
                     raise  # we were cancelled ourselves
-                return await self.get(key, fetch)  # the caller that fetched was cancelled: fetch anew
+                return await self.get(key, fetch, store)  # the caller that fetched was cancelled: fetch anew
         future: asyncio.Future[Token] = loop.create_future()
         self._pending[key] = future
         try:
-            token = await self._from_store(key)
+            token = await self._from_store(key, store)
             if token is None:
                 self.fetches += 1
                 variables, expires_in = await fetch()
                 now = self._clock()
                 expires_at = None if expires_in is None else now + max(0.0, expires_in - self._margin)
                 token = Token(variables, expires_at, now)
-                if self.store is not None:
+                if store is not None:
                     ttl = None if expires_at is None else expires_at - now
                     if ttl is None or ttl > 0:
-                        await self.store.save(key, variables, ttl)
+                        await store.save(key, variables, ttl)
             self._tokens[key] = token
             future.set_result(token)
             return token
@@ -102,19 +105,20 @@ class TokenCache:
             if self._pending.get(key) is future:
                 del self._pending[key]
 
-    async def _from_store(self, key: str) -> Token | None:
-        if self.store is None:
+    async def _from_store(self, key: str, store: TokenStore | None) -> Token | None:
+        if store is None:
             return None
-        found = await self.store.load(key)
+        found = await store.load(key)
         if found is None:
             return None
         variables, left = found
         now = self._clock()
         return Token(variables, None if left is None else now + left, now)
 
-    async def invalidate(self, key: str, token: Token) -> None:
+    async def invalidate(self, key: str, token: Token, store: TokenStore | None = None) -> None:
         """Forget ``token`` (a 401 said it is no longer valid) unless a newer one replaced it."""
+        store = store if store is not None else self.store
         if self._tokens.get(key) is token:
             del self._tokens[key]
-        if self.store is not None:
-            await self.store.drop(key, token.variables)
+        if store is not None:
+            await store.drop(key, token.variables)

@@ -1,4 +1,8 @@
-"""Which API key a call uses: per calling user (``userKeys``), else ``llm.apiKey`` / ``apiKeyEnv``."""
+"""Which API key a call uses: per calling user (``userKeys``), else ``llm.apiKey`` / ``apiKeyEnv``.
+
+Per-user sources, in order: an environment variable pattern, a key file, the keys table of
+``serve`` (lent by the host, see ``host.py``), then the default key when ``fallback`` allows it.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ class KeyResolver:
         env = self._http.api_key_env
         return os.environ.get(env) if env else None
 
-    def key_for(self, user: str | None) -> str | None:
+    async def key_for(self, user: str | None) -> str | None:
         """The key of ``user`` (or the default key); a ConfigError when a required one is absent."""
         keys = self._http.user_keys
         if keys is None or user is None:
@@ -47,18 +51,34 @@ class KeyResolver:
             key = os.environ.get(name)
         if key is None and keys.file:
             key = self._from_file(keys.file).get(user)
+        if key is None and keys.table:
+            key = await self._from_table(user)
         if key is None and keys.fallback:
             key = self.default_key()
         if key is None:
             raise ConfigError(
                 f"no API key for user '{user}'",
                 key_path="llm.http.userKeys",
-                hint="add the user to the key file or environment, or set userKeys.fallback with llm.apiKey",
+                hint="store one (agentcore keys upstream set, for userKeys.table), add the user to the key "
+                "file or environment, or set userKeys.fallback with llm.apiKey",
             )
         from agentcore._redact import register_secret
 
         register_secret(key)
         return key
+
+    async def _from_table(self, user: str) -> str | None:
+        from agentcore.llm.providers.http.host import current_host
+
+        source = current_host().user_keys
+        if source is None:
+            raise ConfigError(
+                f"userKeys.table needs the keys table of agentcore serve, and user '{user}' called "
+                "outside the gateway",
+                key_path="llm.http.userKeys.table",
+                hint="call through agentcore serve, or use userKeys.env / userKeys.file here",
+            )
+        return await source.upstream_key(user, self._http.name)
 
     def _from_file(self, file: str) -> dict[str, str]:
         path = Path(file).expanduser()

@@ -13,6 +13,7 @@ from agentcore.errors import AgentcoreError, ConfigError
 from agentcore.llm.events import TextDelta, TurnComplete
 from agentcore.llm.providers.http._paths import MISSING, get_path
 from agentcore.llm.providers.http.check import mapping_paths
+from agentcore.llm.providers.http.host import Host, current_host, hosted
 from agentcore.messages import InternalMessage
 from agentcore.tracing.context import call_context
 
@@ -52,8 +53,11 @@ def _show(value: Any) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-async def probe(llm: LLMConfig, *, prompt: str, stream: bool, user: str | None) -> tuple[list[str], bool]:
-    """The report lines, and whether the mapping produced an answer."""
+async def probe(
+    llm: LLMConfig, *, prompt: str, stream: bool, user: str | None, host: Host | None = None
+) -> tuple[list[str], bool]:
+    """The report lines, and whether the mapping produced an answer (``host``: services lent to the
+    provider, e.g. the keys table for ``userKeys.table``)."""
     from agentcore.llm.providers.http.service import HttpService
     from agentcore.llm.service import LLMRequest
 
@@ -64,8 +68,8 @@ async def probe(llm: LLMConfig, *, prompt: str, stream: bool, user: str | None) 
     request = LLMRequest((InternalMessage.user(prompt),), None, (), stream=stream, purpose="direct")
     ok = False
     try:
-        with call_context("providers-test", user_id=user):
-            variables, cache_key = service.variables(request, stream)
+        with call_context("providers-test", user_id=user), hosted(host or current_host()):
+            variables, cache_key = await service.variables(request, stream)
             if service.http.auth is not None:
                 token = await service.token(variables, cache_key)
                 names = ", ".join(token.variables) or "none"

@@ -1,6 +1,7 @@
 """Auth tokens shared through Redis, so that every ``serve`` worker does not fetch its own.
 
-Opt-in (``HttpService.tokens.store = RedisTokenStore(url, name)``): a token is a credential, so it is
+``agentcore serve`` lends one per provider when ``storage.redis`` is set (``host.py``); elsewhere it is
+opt-in (``HttpService.tokens.store = RedisTokenStore(url, name)``): a token is a credential, so it is
 stored only where the deployment asked for it, with the token's own expiry as its TTL, under a key
 that hashes the user id.
 """
@@ -36,10 +37,11 @@ class RedisTokenStore:
 
     async def load(self, key: str) -> tuple[dict[str, Any], float | None] | None:
         """The stored variables and their seconds left."""
-        client = self._client()
         name = self._key(key)
-        raw: bytes | None = await client.get(name)
-        ttl_ms: int = await client.pttl(name)
+        pipe = self._client().pipeline(transaction=False)
+        pipe.get(name)
+        pipe.pttl(name)
+        raw, ttl_ms = await pipe.execute()
         if raw is None:
             return None
         variables: dict[str, Any] = json.loads(raw)

@@ -19,7 +19,7 @@ from agentcore.llm._client import LazyClient
 from agentcore.llm.events import StreamEvent, TextDelta, ToolCallStarted, TurnComplete, UsageReport
 from agentcore.llm.provider import LLMRequest, ProviderClient
 from agentcore.llm.providers.http import _response as resp
-from agentcore.llm.providers.http._auth import Token, TokenCache
+from agentcore.llm.providers.http._auth import Token, TokenCache, TokenStore
 from agentcore.llm.providers.http._keys import KeyResolver
 from agentcore.llm.providers.http._paths import MISSING, get_path
 from agentcore.llm.providers.http._request import HttpCall, base_variables, build
@@ -27,6 +27,7 @@ from agentcore.llm.providers.http._stream import StreamMapper, frames
 from agentcore.llm.providers.http._template import TemplateError
 from agentcore.llm.providers.http.check import check_llm
 from agentcore.llm.providers.http.converters import BUILTIN, Converter, user_converters
+from agentcore.llm.providers.http.host import current_host
 from agentcore.llm.retry import Failure, parse_retry_after
 from agentcore.tracing.context import current
 
@@ -90,10 +91,10 @@ class HttpService(ProviderClient):
             )
         return found
 
-    def variables(self, request: LLMRequest, stream: bool) -> tuple[dict[str, Any], str]:
+    async def variables(self, request: LLMRequest, stream: bool) -> tuple[dict[str, Any], str]:
         """The request's template variables and its token-cache key."""
         user = current().user_id
-        key = self.keys.key_for(user)
+        key = await self.keys.key_for(user)
         tools = request.tools if self.native_tools else ()
         if request.tools and not self.native_tools and not self._warned_tools:
             self._warned_tools = True
@@ -127,7 +128,14 @@ class HttpService(ProviderClient):
 
     async def token(self, variables: dict[str, Any], cache_key: str) -> Token:
         """The auth variables for ``cache_key`` (cached; concurrent first calls share one request)."""
-        return await self.tokens.get(cache_key, lambda: self._fetch_token(variables))
+        return await self.tokens.get(cache_key, lambda: self._fetch_token(variables), self._token_store())
+
+    def _token_store(self) -> TokenStore | None:
+        """Where tokens are shared: the one set on ``tokens``, else the host's (Redis under serve)."""
+        if self.tokens.store is not None:
+            return self.tokens.store
+        make = current_host().token_store
+        return make(self.http.name) if make is not None else None
 
     async def _fetch_token(self, variables: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
         auth = self.http.auth
@@ -166,7 +174,7 @@ class HttpService(ProviderClient):
 
     async def _round_trip(self, request: LLMRequest) -> AsyncIterator[StreamEvent | TurnComplete]:
         stream = request.stream and self.http.stream.enabled
-        variables, cache_key = self.variables(request, stream)
+        variables, cache_key = await self.variables(request, stream)
         for refreshed in (False, True):
             token: Token | None = None
             full = variables
@@ -184,7 +192,7 @@ class HttpService(ProviderClient):
                     raise
                 # The token expired before we thought it would: fetch a new one, once.
                 log.info("http.token_refresh", provider=self.provider, status=exc.status)
-                await self.tokens.invalidate(cache_key, token)
+                await self.tokens.invalidate(cache_key, token, self._token_store())
 
     async def _chat(
         self, request: LLMRequest, variables: dict[str, Any], stream: bool
