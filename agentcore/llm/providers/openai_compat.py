@@ -201,7 +201,7 @@ def _error_fields(body: object) -> tuple[str, str]:
 
 
 class OpenAICompatService(ProviderClient):
-    """Any OpenAI chat-completions endpoint, through one reused ``AsyncOpenAI`` client."""
+    """Any OpenAI chat-completions endpoint, through one reused HTTP client (``_openai_transport``)."""
 
     def __init__(self, config: LLMConfig) -> None:
         super().__init__(config)
