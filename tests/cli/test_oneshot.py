@@ -83,6 +83,7 @@ def test_run_loads_neither_the_openai_sdk_nor_the_tokenizer(fake_openai: FakeOpe
     }
     assert "agentcore.llm.providers._openai_transport" in imported  # the list is the real one
     assert not {m for m in imported if m == "openai" or m.startswith("openai.")}
+    assert "tiktoken" not in imported
     # A short prompt fits any window without exact counts: the ~70 MB encoder is never built, so
     # the stored messages carry no count (the next request that needs one counts them).
     with _db(tmp_path) as db:
