@@ -136,12 +136,23 @@ def _piped_stdin() -> str | None:
 
 def cli_agent(config: AgentConfig, *, profile: str | None = None, model: str | None = None) -> Agent:
     """An Agent for a command: the CLI owns the process, so it configures logging first."""
+    _start_local_model(config, profile, model)
     from agentcore.agent import Agent
     from agentcore.logs import ensure_logging
 
     json_log = config.logging.json_file
     ensure_logging(config.logging.level, config.resolve_path(json_log) if json_log else None)
     return Agent(config, profile=profile, model=model)
+
+
+def _start_local_model(config: AgentConfig, profile: str | None, model: str | None) -> None:
+    """Start the built-in model's server now, so its ~1-3 s load overlaps the agent's imports instead
+    of following them (the agent's provider then finds it running)."""
+    if config.llm.provider != "local" or profile or model:
+        return
+    from agentcore.llm import local
+
+    local.server_for(local.model_path(config.llm.model))
 
 
 def read_prompt(prompt: str | None) -> str:

@@ -92,7 +92,7 @@ class ContextManager:
             self._vars.setdefault("session", name)
         self._info: SessionInfo | None = None
         self._pending: list[InternalMessage] = []  # an assistant tool-call message awaiting its results
-        self._pending_counts: list[int] = []
+        self._pending_counts: list[int | None] = []
         self._loaded = store is None
         self._load_lock = asyncio.Lock()
         self._head_end = 0  # messages[:head_end] are sent before the cut...
@@ -272,7 +272,7 @@ class ContextManager:
         if not messages:
             return
         await self.load()
-        counts = [await self._count(m) for m in messages]
+        counts = [self._known_count(m) for m in messages]
         if self.store is None:
             self._extend(messages, counts)
             return
@@ -288,7 +288,7 @@ class ContextManager:
         if self._pending:
             await self._commit(list(self._pending), list(self._pending_counts))
 
-    async def _commit(self, messages: list[InternalMessage], counts: list[int]) -> None:
+    async def _commit(self, messages: list[InternalMessage], counts: list[int | None]) -> None:
         assert self.store is not None and self.name is not None
         if self._info is None:  # sessions are created by their first append
             self._info = await self.store.get_or_create(self.name, self.kind)
@@ -298,10 +298,11 @@ class ContextManager:
         self._pending_counts.clear()
         self._extend(messages, counts)
 
-    def _extend(self, messages: Sequence[InternalMessage], counts: list[int]) -> None:
+    def _extend(self, messages: Sequence[InternalMessage], counts: list[int | None]) -> None:
         self._messages.extend(messages)
-        if len(self._counts) == len(self._messages) - len(messages):
-            self._counts.extend(counts)
+        known = [c for c in counts if c is not None]
+        if len(known) == len(counts) and len(self._counts) == len(self._messages) - len(messages):
+            self._counts.extend(known)
 
     async def reset(self) -> None:
         """Forget every message of this session (stored rows and summaries are deleted too)."""
@@ -341,6 +342,15 @@ class ContextManager:
         self._rendered_system = prompt.render(self._system_prompt, tools=tools, extra=self._vars)
         if self.window is None and not shrink:
             return self._messages
+        if not shrink and self._cut == 0 and not self._summary_active and self.window is not None:
+            from agentcore.context import tokens
+
+            if self.counter.encoding_name not in tokens._encodings:
+                bound = self.counter.bound(self._messages, self._rendered_system, tools)
+                if bound <= self._budget(0, False).trigger:  # fits for sure: no encoder needed
+                    self._head_end = 0
+                    self.last_request_tokens = bound
+                    return self._messages
         counts = await self._all_counts()
         overhead = await self._overhead(tools)
         budget = self._budget(overhead, shrink)
@@ -448,10 +458,14 @@ class ContextManager:
             # Building the encoder takes ~0.2-0.4 s: keep it off the event loop.
             await asyncio.to_thread(encoding, self.counter.encoding_name)
 
-    async def _count(self, msg: InternalMessage) -> int:
-        if self.counter.key not in msg.cache:
-            await self._ensure_encoder()
-        return self.counter.message(msg)
+    def _known_count(self, msg: InternalMessage) -> int | None:
+        """The count when it costs nothing (cached, or the encoder is built); None defers it to the
+        first request that needs exact counts (a stored None is counted again on load)."""
+        from agentcore.context import tokens
+
+        if self.counter.key in msg.cache or self.counter.encoding_name in tokens._encodings:
+            return self.counter.message(msg)
+        return None
 
     async def _count_text(self, text: str) -> int:
         await self._ensure_encoder()

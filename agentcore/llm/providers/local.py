@@ -6,10 +6,9 @@ filled in once the model has loaded.
 
 from __future__ import annotations
 
-import openai
-
 from agentcore.config.schema import LLMConfig
 from agentcore.llm.local import model_path, server_for
+from agentcore.llm.providers._openai_transport import ChatHttp
 from agentcore.llm.providers.openai_compat import OpenAICompatService, Preset
 
 
@@ -21,7 +20,7 @@ class LocalService(OpenAICompatService):
         self._server = server_for(model_path(config.model))
         super().__init__(config)
 
-    def _make_client(self, config: LLMConfig, preset: Preset, api_key: str) -> openai.AsyncOpenAI:
+    def _make_client(self, config: LLMConfig, preset: Preset, api_key: str) -> ChatHttp:
         served = config.model_copy(update={"base_url": self._server.url() + "/v1"})
         return super()._make_client(served, preset, api_key)
 

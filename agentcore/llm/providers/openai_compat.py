@@ -1,9 +1,9 @@
-"""The OpenAI-compatible family on the ``openai`` SDK: openai, azure, openrouter, ollama, lmstudio,
-qwen, gemini and deepseek.
+"""The OpenAI-compatible family: openai, azure, openrouter, ollama, lmstudio, qwen, gemini, deepseek
+and the built-in local server.
 
-Requests go through the SDK client (auth, errors, response models, connection pool) but with a body
-we assemble from per-message cached JSON: the SDK's own parameter transform costs ~0.15 ms per history
-message on every request, which would make each turn's cost grow with the conversation.
+The body is assembled from per-message cached JSON (an SDK's parameter transform costs ~0.15 ms per
+history message on every request, which would make each turn's cost grow with the conversation) and
+sent by ``_openai_transport`` over ``httpx2``: no ``openai`` SDK import (~0.5 s) on any path.
 """
 
 from __future__ import annotations
@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import httpx2
-import openai
-from openai import AsyncStream
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from openai.types.completion_usage import CompletionUsage
 
 from agentcore.config.schema import LLMConfig
 from agentcore.context.repair import checked_call
@@ -36,6 +32,16 @@ from agentcore.llm.formatters._json import ToolsJsonCache, dumps
 from agentcore.llm.formatters.openai import render_messages, tool_dict
 from agentcore.llm.provider import LLMRequest, ProviderClient
 from agentcore.llm.providers._deadline import Deadline
+from agentcore.llm.providers._openai_transport import (
+    ChatHttp,
+    NotACompletion,
+    StatusError,
+    StreamErrorEvent,
+    TransportError,
+    make_client,
+    open_stream,
+    post_json,
+)
 from agentcore.llm.retry import (
     Failure,
     FailureKind,
@@ -141,17 +147,32 @@ _STREAM_ERROR_STATUS = (
 )
 
 
-def _usage(raw: CompletionUsage | None) -> Usage:
+def _field(data: object, *path: str) -> Any:
+    """``data[path[0]][path[1]]...``, None where a level is missing or not an object."""
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = cast(dict[str, Any], data).get(key)
+    return data
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _usage(raw: object) -> Usage:
     """Our usage from the provider's; no usage at all is "not reported", never zero."""
-    if raw is None:
+    if not isinstance(raw, dict):
         return NOT_REPORTED
-    cached = raw.prompt_tokens_details.cached_tokens if raw.prompt_tokens_details else None
-    reasoning = raw.completion_tokens_details.reasoning_tokens if raw.completion_tokens_details else None
+    raw = cast(dict[str, Any], raw)
     # total_tokens is kept as sent: Gemini counts reasoning tokens in it but not in completion_tokens.
-    sent: Any = getattr(raw, "total_tokens", None)
-    total = sent if isinstance(sent, int) else None
+    sent = _field(raw, "total_tokens")
     return Usage(
-        raw.prompt_tokens or 0, raw.completion_tokens or 0, cached or 0, reasoning or 0, provider_total=total
+        _count(_field(raw, "prompt_tokens")),
+        _count(_field(raw, "completion_tokens")),
+        _count(_field(raw, "prompt_tokens_details", "cached_tokens")),
+        _count(_field(raw, "completion_tokens_details", "reasoning_tokens")),
+        provider_total=sent if isinstance(sent, int) else None,
     )
 
 
@@ -180,7 +201,7 @@ def _error_fields(body: object) -> tuple[str, str]:
 
 
 class OpenAICompatService(ProviderClient):
-    """Any OpenAI chat-completions endpoint, through one reused ``AsyncOpenAI`` client."""
+    """Any OpenAI chat-completions endpoint, through one reused HTTP client (``_openai_transport``)."""
 
     def __init__(self, config: LLMConfig) -> None:
         super().__init__(config)
@@ -193,36 +214,36 @@ class OpenAICompatService(ProviderClient):
         self._static = self._static_params(config)
 
     @property
-    def client(self) -> openai.AsyncOpenAI:
-        """The SDK client, created on first use and kept (keep-alive) until ``aclose``."""
+    def client(self) -> ChatHttp:
+        """The HTTP client, created on first use and kept (keep-alive) until ``aclose``."""
         return self._clients.get()
 
-    def _make_client(self, config: LLMConfig, preset: Preset, api_key: str) -> openai.AsyncOpenAI:
+    def _make_client(self, config: LLMConfig, preset: Preset, api_key: str) -> ChatHttp:
         from agentcore._redact import register_secret
 
         if api_key != preset.placeholder_key or preset.needs_key:
             # A keyless server's placeholder ("ollama", "lm-studio") is no secret: masking it would
             # turn every "ollama" a user types into "***" in the history and the logs.
             register_secret(api_key)
-        headers = {**preset.headers, **config.headers}
         if self._azure_endpoint is not None:
             azure = config.azure
-            return openai.AsyncAzureOpenAI(
-                api_key=api_key,
-                azure_endpoint=self._azure_endpoint,
-                azure_deployment=(azure.deployment if azure else None) or config.model,
-                api_version=azure.api_version if azure else "2024-10-21",
-                max_retries=0,
-                timeout=config.timeout,
-                default_headers=headers or None,
+            deployment = (azure.deployment if azure else None) or config.model
+            return make_client(
+                f"{self._azure_endpoint.rstrip('/')}/openai/deployments/{deployment}",
+                {**preset.headers, "api-key": api_key, **config.headers},
+                config.timeout,
+                {"api-version": azure.api_version if azure else "2024-10-21"},
             )
-        return openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=resolve_base_url(config, preset),
-            max_retries=0,
-            timeout=config.timeout,
-            default_headers=headers or None,
-        )
+        headers = {**preset.headers, "Authorization": f"Bearer {api_key}"}
+        if config.provider == "openai":  # what the OpenAI SDK adds from the environment
+            for header, env in (
+                ("OpenAI-Organization", "OPENAI_ORG_ID"),
+                ("OpenAI-Project", "OPENAI_PROJECT_ID"),
+            ):
+                if os.environ.get(env):
+                    headers[header] = os.environ[env]
+        url = resolve_base_url(config, preset) or "https://api.openai.com/v1"
+        return make_client(url, {**headers, **config.headers}, config.timeout)
 
     @staticmethod
     def _resolve_azure_endpoint(config: LLMConfig) -> str:
@@ -288,67 +309,79 @@ class OpenAICompatService(ProviderClient):
             completion = await deadline.run(self._post(body))
             yield self._from_completion(completion)
             return
-        stream = await deadline.run(
-            self.client.post(
-                "/chat/completions",
-                cast_to=ChatCompletion,
-                content=body,
-                stream=True,
-                stream_cls=AsyncStream[ChatCompletionChunk],
-            )
-        )
-        async with stream:
-            async for event in self._from_stream(deadline.iterate(stream)):
-                yield event
-
-    async def _post(self, body: bytes) -> ChatCompletion:
+        stream = await deadline.run(open_stream(self.client, "chat/completions", body))
         try:
-            return await self.client.post("/chat/completions", cast_to=ChatCompletion, content=body)
+            async for event in self._from_stream(deadline.iterate(stream.chunks())):
+                yield event
+        finally:
+            await stream.aclose()
+
+    async def _post(self, body: bytes) -> dict[str, Any]:
+        try:
+            return await post_json(self.client, "chat/completions", body)
         except json.JSONDecodeError as exc:  # the body ended cleanly, mid-JSON
             raise IncompleteResponse(f"the response body was cut off ({exc.msg} at char {exc.pos})") from None
 
-    def _from_completion(self, completion: ChatCompletion) -> TurnComplete:
-        if not completion.choices:
+    def _from_completion(self, completion: dict[str, Any]) -> TurnComplete:
+        choices = completion.get("choices")
+        if not isinstance(choices, list) or not choices:
             raise IncompleteResponse("the response has no choices (no message, no finish_reason)")
-        choice = completion.choices[0]
-        msg = choice.message
-        finish = choice.finish_reason
+        choice: object = cast(list[Any], choices)[0]
+        msg: object = _field(choice, "message")
+        finish = _field(choice, "finish_reason")
+        if not isinstance(msg, dict):
+            raise NotACompletion("its first choice has no message")
+        msg = cast(dict[str, Any], msg)
+        content = _field(msg, "content")
         calls = tuple(
-            checked_call(c.id, c.function.name, c.function.arguments or "", finish)
-            for c in (msg.tool_calls or ())
-            if c.type == "function"
+            checked_call(
+                str(_field(c, "id") or ""),
+                str(_field(c, "function", "name") or ""),
+                _field(c, "function", "arguments") or "",
+                finish,
+            )
+            for c in cast(list[Any], _field(msg, "tool_calls") or [])
+            if _field(c, "type") == "function"
         )
-        return TurnComplete(InternalMessage.assistant(msg.content, calls), _usage(completion.usage), finish)
+        return TurnComplete(
+            InternalMessage.assistant(content if isinstance(content, str) else None, calls),
+            _usage(completion.get("usage")),
+            finish if isinstance(finish, str) else None,
+        )
 
     async def _from_stream(
-        self, stream: AsyncIterator[ChatCompletionChunk]
+        self, stream: AsyncIterator[dict[str, Any]]
     ) -> AsyncIterator[StreamEvent | TurnComplete]:
         text: list[str] = []
         calls: dict[int, list[str]] = {}  # index -> [id, name, arguments...]
         usage = NOT_REPORTED
         finish: str | None = None
         async for chunk in stream:
-            if chunk.usage is not None:
-                usage = _usage(chunk.usage)
-            if not chunk.choices:
+            if chunk.get("usage") is not None:
+                usage = _usage(chunk["usage"])
+            choices = chunk.get("choices")
+            if not isinstance(choices, list) or not choices:
                 continue
-            choice = chunk.choices[0]
-            if choice.finish_reason:
-                finish = choice.finish_reason
-            delta = choice.delta
-            if delta.content:
-                text.append(delta.content)
-                yield TextDelta(delta.content)
-            for tc in delta.tool_calls or ():
-                entry = calls.get(tc.index)
+            choice: object = cast(list[Any], choices)[0]
+            reason = _field(choice, "finish_reason")
+            if isinstance(reason, str) and reason:
+                finish = reason
+            content = _field(choice, "delta", "content")
+            if isinstance(content, str) and content:
+                text.append(content)
+                yield TextDelta(content)
+            for tc in cast(list[Any], _field(choice, "delta", "tool_calls") or []):
+                position = _field(tc, "index")
+                index = position if isinstance(position, int) else 0
+                entry = calls.get(index)
                 if entry is None:
-                    entry = [tc.id or f"call_{tc.index}", (tc.function.name if tc.function else None) or ""]
-                    calls[tc.index] = entry
-                    yield ToolCallStarted(entry[0], entry[1], tc.index)
-                fragment = tc.function.arguments if tc.function else None
-                if fragment:
+                    entry = [_field(tc, "id") or f"call_{index}", _field(tc, "function", "name") or ""]
+                    calls[index] = entry
+                    yield ToolCallStarted(entry[0], entry[1], index)
+                fragment = _field(tc, "function", "arguments")
+                if isinstance(fragment, str) and fragment:
                     entry.append(fragment)
-                    yield ToolCallDelta(entry[0], fragment, tc.index)
+                    yield ToolCallDelta(entry[0], fragment, index)
         if finish is None and usage is NOT_REPORTED:
             # Ended cleanly, but neither a finish_reason nor the final usage chunk came: cut off.
             raise IncompleteResponse("the response stream ended before its finish_reason")
@@ -361,46 +394,43 @@ class OpenAICompatService(ProviderClient):
         common = classify_common(exc)
         if common is not None:
             return common
-        if isinstance(exc, openai.APIStatusError):
+        if isinstance(exc, StatusError):
             code, message = _error_fields(exc.body)
             reason = message or exc.message
             lowered = f"{code} {reason}".lower()
             if "context_length_exceeded" in lowered or "maximum context length" in lowered:
                 kind = "context_length"
-            elif exc.status_code in (401, 403):
+            elif exc.status in (401, 403):
                 kind = "auth"
             else:
                 kind = "status"
             return Failure(
                 kind,  # type: ignore[arg-type]
                 reason,
-                status=exc.status_code,
+                status=exc.status,
                 request_id=exc.request_id,
-                retry_after=parse_retry_after(exc.response.headers),
+                retry_after=parse_retry_after(exc.headers),
             )
-        if isinstance(exc, openai.APITimeoutError):
-            return Failure.timed_out(self.config.timeout)
-        if isinstance(exc, openai.APIConnectionError):
-            if isinstance(exc.__cause__, httpx2.RemoteProtocolError | httpx2.ReadError):
+        if isinstance(exc, TransportError):
+            cause = exc.__cause__
+            if exc.timed_out:
+                return Failure.timed_out(self.config.timeout)
+            if isinstance(cause, httpx2.RemoteProtocolError | httpx2.ReadError):
                 # The server answered, then the connection broke (a truncated body or stream).
-                return Failure("connection", f"the connection was lost mid-response ({exc.__cause__})")
-            return Failure.unreachable(self.client.base_url, exc)
-        if isinstance(exc, openai.APIResponseValidationError):
-            return Failure(
-                "incomplete_stream", f"the response was not a valid chat completion: {exc.message}"
-            )
-        if isinstance(exc, openai.APIError):  # an error event inside a 200 stream
+                return Failure("connection", f"the connection was lost mid-response ({cause})")
+            return Failure.unreachable(exc.url, exc)
+        if isinstance(exc, NotACompletion):
+            return Failure("incomplete_stream", f"the response was not a valid chat completion: {exc}")
+        if isinstance(exc, StreamErrorEvent):  # an error event inside a 200 stream
             return self._stream_error(exc)
-        if isinstance(exc, httpx2.HTTPError):  # raised by the transport past the SDK's wrapping
+        if isinstance(exc, httpx2.HTTPError):  # raised while reading a stream's body
             return Failure(
                 "connection", f"the connection was lost mid-response ({exc or type(exc).__name__})"
             )
-        if isinstance(exc, openai.OpenAIError):  # nothing of the SDK escapes unclassified
-            return Failure("status", f"{type(exc).__name__}: {exc}")
         return None
 
     @staticmethod
-    def _stream_error(exc: openai.APIError) -> Failure:
+    def _stream_error(exc: StreamErrorEvent) -> Failure:
         body = cast(dict[str, Any], exc.body) if isinstance(exc.body, dict) else {}
         code, message = _error_fields(body)
         reason = f"error event in the response stream: {message or exc.message}"
