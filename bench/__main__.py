@@ -16,6 +16,7 @@ import math
 import os
 import pkgutil
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -244,7 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         names = [n for n in names if n in wanted]
     started = time.perf_counter()
     for stale in OUT.glob("agentcore-*.db*"):
-        stale.unlink()
+        if stale.is_dir():  # a SQLite file's session-lock folder (``<file>.locks``)
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
     if not args.no_peers:
         print(ensure_peers_venv(), flush=True)
     rows: list[Row] = []
