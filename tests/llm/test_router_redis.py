@@ -142,6 +142,21 @@ async def test_least_busy_counts_the_requests_in_flight_of_every_router(
         await client.aclose()
 
 
+async def test_concurrent_requests_of_two_routers_leave_no_count_behind(
+    servers: Servers, tmp_path: Path, prefix: str
+) -> None:
+    config = routed_config(servers, tmp_path, strategy="least-busy")
+    first, second = shared(config, prefix), shared(config, prefix)
+    turns = await asyncio.gather(*(complete(c, HI) for _ in range(15) for c in (first, second)))
+    assert [t.message.text for t in turns] == ["ok"] * 30
+    assert sum(servers.counts()) == 30  # none lost, none sent twice
+    statuses = await first.state.statuses(["a", "b", "c"])
+    assert [s.in_flight for s in statuses] == [0, 0, 0]
+    assert sum(len(s.samples) for s in statuses) == 30  # every success recorded once
+    for client in (first, second):
+        await client.aclose()
+
+
 async def test_round_robin_takes_turns_across_routers(servers: Servers, tmp_path: Path, prefix: str) -> None:
     config = routed_config(servers, tmp_path, strategy="round-robin")
     first, second = shared(config, prefix), shared(config, prefix)
