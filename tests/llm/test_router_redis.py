@@ -207,6 +207,16 @@ async def test_redis_down_falls_back_to_local_state_with_one_warning(
     await client.aclose()
 
 
+async def test_a_url_redis_cannot_read_falls_back_too(servers: Servers, tmp_path: Path) -> None:
+    config = routed_config(servers, tmp_path)
+    client = build_client(config, "fast", state=RedisState("nosuchscheme://127.0.0.1:6379/0"))
+    assert isinstance(client, Router)
+    with capture_logs() as logs:
+        await many(client, 3)
+    assert [e["event"] for e in logs].count("llm.router.redis_unreachable") == 1
+    await client.aclose()
+
+
 def test_the_warning_never_shows_the_redis_password() -> None:
     state = RedisState(f"redis://user:s3cret-pass@127.0.0.1:{closed_port()}/2")
     with capture_logs() as logs:

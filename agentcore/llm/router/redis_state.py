@@ -146,11 +146,15 @@ class RedisState:
             return None
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            from redis.asyncio import Redis
+            try:  # no redis package, or a URL it cannot read: the same fallback as Redis down
+                from redis.asyncio import Redis
 
-            self._client = Redis.from_url(  # pyright: ignore[reportUnknownMemberType]
-                self.url, socket_connect_timeout=self.timeout, socket_timeout=self.timeout
-            )
+                self._client = Redis.from_url(  # pyright: ignore[reportUnknownMemberType]
+                    self.url, socket_connect_timeout=self.timeout, socket_timeout=self.timeout
+                )
+            except Exception as exc:
+                self._lost(exc)
+                return None
             self._loop = loop
             self._scripts = {
                 name: self._client.register_script(body)  # pyright: ignore[reportUnknownMemberType]
