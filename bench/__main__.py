@@ -216,7 +216,7 @@ def write_results(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes (under 2 minutes)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this case")
     parser.add_argument("--no-peers", action="store_true", help="do not create/update the peers venv")
