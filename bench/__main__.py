@@ -16,6 +16,7 @@ import math
 import os
 import pkgutil
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -215,7 +216,7 @@ def write_results(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes (under 2 minutes)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this case")
     parser.add_argument("--no-peers", action="store_true", help="do not create/update the peers venv")
@@ -244,7 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         names = [n for n in names if n in wanted]
     started = time.perf_counter()
     for stale in OUT.glob("agentcore-*.db*"):
-        stale.unlink()
+        if stale.is_dir():  # a SQLite file's session-lock folder (``<file>.locks``)
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
     if not args.no_peers:
         print(ensure_peers_venv(), flush=True)
     rows: list[Row] = []

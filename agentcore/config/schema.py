@@ -329,7 +329,8 @@ class StorageConfig(_Model):
     url: str | None = None
     # --- serve ---
     redis: str | None = Field(
-        default=None, description="redis://host:port/db: shared rate-limit counters for every worker and host"
+        default=None,
+        description="redis://host:port/db: rate-limit counters and router state (in flight, cool-downs) shared by every worker and host",
     )
 
     # --- config validation ---

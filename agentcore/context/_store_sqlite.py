@@ -60,6 +60,31 @@ def load(path: str, session_id: str, since_seq: int) -> tuple[list[Any], Any, di
     return rows, summary, blobs
 
 
+def find(path: str, name: str) -> tuple[Any, ...] | None:
+    """The row of session ``name`` (a fresh connection, one SELECT): one thread hop, where the
+    async engine takes several (check-out, execute, fetch, release)."""
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        row = conn.execute(_SQL_SELECT_SESSION, (name,)).fetchone()
+    finally:
+        conn.close()
+    return tuple(row) if row is not None else None
+
+
+def create_and_append(
+    conn: sqlite3.Connection,
+    new_id: str,
+    name: str,
+    kind: str,
+    rows: list[tuple[Any, ...]],
+    blobs: list[Blob],
+    stamp: str,
+) -> tuple[tuple[Any, ...], int]:
+    """A new session's first append: ``get_or_create`` and ``append`` in one transaction."""
+    row = get_or_create(conn, new_id, name, kind, stamp)
+    return row, append(conn, (row[0], row[1], row[2]), rows, blobs, stamp)
+
+
 def get_or_create(conn: sqlite3.Connection, new_id: str, name: str, kind: str, stamp: str) -> tuple[Any, ...]:
     """The session row (created when missing)."""
     conn.execute(_SQL_CREATE_SESSION, (new_id, name, kind, 1, 0, stamp, stamp))

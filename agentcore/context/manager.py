@@ -291,8 +291,11 @@ class ContextManager:
     async def _commit(self, messages: list[InternalMessage], counts: list[int | None]) -> None:
         assert self.store is not None and self.name is not None
         if self._info is None:  # sessions are created by their first append
-            self._info = await self.store.get_or_create(self.name, self.kind)
-        seqs = await self.store.append(self._info, messages, counts, self.counter.key)
+            self._info, seqs = await self.store.create_and_append(
+                self.name, self.kind, messages, counts, self.counter.key
+            )
+        else:
+            seqs = await self.store.append(self._info, messages, counts, self.counter.key)
         self._next_seq = seqs[-1] + 1
         self._pending.clear()
         self._pending_counts.clear()

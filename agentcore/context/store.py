@@ -122,6 +122,11 @@ def _parse_time(value: Any) -> datetime:
     return _aware(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
+def _lite_info(row: tuple[Any, ...]) -> SessionInfo:
+    sid, name, kind, count, created, updated, next_seq = row
+    return SessionInfo(sid, name, kind, count, _parse_time(created), _parse_time(updated), next_seq)
+
+
 def _info(row: Any) -> SessionInfo:
     return SessionInfo(row.id, row.name, row.kind, row.message_count, _aware(row.created_at),
                        _aware(row.updated_at), row.next_seq)  # fmt: skip
@@ -159,6 +164,13 @@ class SessionStore:
         """The session called ``name``, or None."""
         if dbtext.check_text(name) is not None or len(name) > NAME_MAX:
             return None  # cannot be stored, so it is not
+        if self._writer is not None:
+            await self._ensure_schema()
+            try:
+                found = await asyncio.to_thread(lite.find, self._writer.path, name)
+            except Exception as exc:
+                raise self._error("read sessions", exc) from None
+            return _lite_info(found) if found is not None else None
         engine = await self.engine()
         try:
             async with engine.connect() as conn:
@@ -178,8 +190,7 @@ class SessionStore:
                 row = await self._writer.run(lambda conn: lite.get_or_create(conn, new_id, name, kind, stamp))
             except Exception as exc:
                 raise self._error("create a session", exc) from None
-            sid, sname, skind, count, created, updated, next_seq = row
-            return SessionInfo(sid, sname, skind, count, _parse_time(created), _parse_time(updated), next_seq)
+            return _lite_info(row)
         found = await self.find(name)
         if found is not None:
             return found
@@ -297,6 +308,32 @@ class SessionStore:
         for seq, msg in zip(seqs, messages, strict=True):
             msg.cache["seq"] = seq
         return seqs
+
+    async def create_and_append(
+        self, name: str, kind: str, messages: Sequence[InternalMessage], tokens: Sequence[int | None],
+        tokenizer: str | None,
+    ) -> tuple[SessionInfo, list[int]]:  # fmt: skip
+        """``get_or_create`` then ``append``; for a SQLite file in one transaction (one writer trip,
+        which is what the first message of every new session costs)."""
+        if self._writer is None or not messages:
+            info = await self.get_or_create(name, kind)
+            return info, await self.append(info, messages, tokens, tokenizer)
+        check_session_name(name)
+        await self._ensure_schema()
+        blobs: list[Blob] = []
+        stamp = sqlite_time(now())
+        rows = [row_values(m, t, tokenizer, blobs) for m, t in zip(messages, tokens, strict=True)]
+        new_id = uuid.uuid4().hex
+        try:
+            row, first = await self._writer.run(
+                lambda conn: lite.create_and_append(conn, new_id, name, kind, rows, blobs, stamp)
+            )
+        except Exception as exc:
+            raise self._error("save a message", exc) from None
+        seqs = list(range(first, first + len(messages)))
+        for seq, msg in zip(seqs, messages, strict=True):
+            msg.cache["seq"] = seq
+        return _lite_info(row), seqs
 
     async def _append_core(
         self,

@@ -9,6 +9,7 @@ get the cl100k count times a calibration factor, and the counter says it is an e
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import json
 import threading
@@ -127,6 +128,15 @@ def encoding(name: str) -> tiktoken.Encoding:
     return enc
 
 
+#: texts up to this long have their counts memoised (a bounded cache: a pure function of the text)
+_MEMO_CHARS = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_count(encoding_name: str, text: str) -> int:
+    return len(encoding(encoding_name).encode(text, disallowed_special=()))
+
+
 @dataclass(frozen=True, slots=True)
 class TokenCounter:
     """Counts tokens for one model. ``exact`` is False when counts are a calibrated estimate."""
@@ -157,7 +167,10 @@ class TokenCounter:
         """Tokens in ``text``."""
         if not text:
             return 0
-        raw = len(encoding(self.encoding_name).encode(text, disallowed_special=()))
+        if len(text) <= _MEMO_CHARS:  # tool names, small arguments and results recur every turn
+            raw = _short_count(self.encoding_name, text)
+        else:
+            raw = len(encoding(self.encoding_name).encode(text, disallowed_special=()))
         return raw if self.factor == 1.0 else int(raw * self.factor + 0.999)
 
     def message(self, msg: InternalMessage) -> int:

@@ -194,13 +194,13 @@ def build_client(
     """The ``ModelClient`` for ``profile`` (a router over its targets), or for the one-off target
     ``model`` (``provider/model`` or a ``models:`` name), or for ``defaultProfile`` / ``llm:``.
 
-    ``state`` shares cool-downs and in-flight counts between routers (e.g. several workers);
-    by default each router keeps its own. ``cache`` (the agent's response cache) goes in front of
+    ``state`` shares cool-downs and in-flight counts between routers; by default they live in
+    Redis when ``storage.redis`` is set (shared by every worker and host), else each router keeps its own. ``cache`` (the agent's response cache) goes in front of
     every target.
     """
     from agentcore.llm.client import RetryingClient
     from agentcore.llm.retry import RetryPolicy
-    from agentcore.llm.router import Router
+    from agentcore.llm.router import Router, state_for
 
     chosen = profile if profile is not None else (None if model else config.default_profile)
     spec: ProfileConfig | None = None
@@ -227,7 +227,7 @@ def build_client(
         cooldown=spec.cooldown,
         max_iterations=first.max_iterations,
         policy=RetryPolicy.from_config(first),
-        state=state,
+        state=state if state is not None else state_for(config.storage.redis),
         context_fallback=[
             _routed(chosen, r, config, spec, built, cache) for r in spec.context_length_fallback
         ],

@@ -93,6 +93,8 @@ async def _execute(
     if not observer.enabled:
         return await tools.execute_all(calls, run)
     execute = functools.partial(tools.execute, run=run)
+    if len(calls) == 1:  # the usual turn: no task to create and gather
+        return [await observer.run_tool(calls[0], execute)]
     tasks = [asyncio.ensure_future(observer.run_tool(c, execute)) for c in calls]
     try:
         return list(await asyncio.gather(*tasks))

@@ -122,15 +122,21 @@ class Router:
         """Close every target's connections."""
         for target in self.all_targets():
             await target.client.aclose()
+        await self.state.aclose()
 
     # ---- routing --------------------------------------------------------------------------
 
     async def _choose(self, pool: Sequence[RoutedTarget], tried: set[int]) -> int | None:
         """A healthy, untried target of ``pool`` by the strategy; None when every one rests."""
-        statuses = await self.state.statuses(self._names if pool is self.targets else [t.name for t in pool])
-        now = time.time()
+        names = self._names if pool is self.targets else [t.name for t in pool]
         if len(pool) == 1:  # nothing to choose between
-            return None if 0 in tried or statuses[0].cooling(now) else 0
+            if 0 in tried:
+                return None
+            statuses, _ = await self.state.view(names, None)
+            return None if statuses[0].cooling(time.time()) else 0
+        counter = self.name if self.strategy == "round-robin" else None
+        statuses, ticket = await self.state.view(names, counter)
+        now = time.time()
         healthy = [i for i, s in enumerate(statuses) if i not in tried and not s.cooling(now)]
         if not healthy:
             return None
@@ -140,7 +146,6 @@ class Router:
             if pool[i].max_concurrency is None or statuses[i].in_flight < (pool[i].max_concurrency or 0)
         ]
         candidates = open_slots or healthy
-        ticket = await self.state.ticket(self.name) if self.strategy == "round-robin" else 0
         return pick(self.strategy, candidates, pool, statuses, ticket, self._rng)
 
     async def _earliest(self, pool: Sequence[RoutedTarget]) -> tuple[int, float]:
@@ -207,8 +212,7 @@ class Router:
                     if isinstance(event, TurnComplete):
                         # Settled before handing the answer on: a consumer may stop right here.
                         in_flight = False
-                        await state.finished(target.name)
-                        await state.succeeded(target.name, _perf() - began)
+                        await state.settle(target.name, _perf() - began)
                     yield event
                 obs.ok()
                 return

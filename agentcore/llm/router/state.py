@@ -44,16 +44,21 @@ class TargetStatus:
 class RouterState(Protocol):
     """Where router state lives (this process, or Redis for several workers)."""
 
+    async def view(self, names: Sequence[str], counter: str | None) -> tuple[list[TargetStatus], int]:
+        """What a pick needs, in one go: each target's status (in flight, resting until, latency),
+        and the next number of the round-robin counter ``counter`` (0 when None)."""
+        ...
+
     async def statuses(self, names: Sequence[str]) -> list[TargetStatus]:
-        """The status of each target, in order (live objects or fresh copies)."""
+        """The full status of each target, in order (live objects or fresh copies)."""
         ...
 
     async def begin(self, name: str) -> None:
         """A request went to ``name``."""
         ...
 
-    async def succeeded(self, name: str, seconds: float) -> None:
-        """It answered in ``seconds``: the target is healthy again."""
+    async def settle(self, name: str, seconds: float) -> None:
+        """It answered in ``seconds``: no longer in flight, and the target is healthy again."""
         ...
 
     async def failed(self, name: str, error: str, cooldown: float, retry_after: float | None) -> float:
@@ -64,8 +69,8 @@ class RouterState(Protocol):
         """The request is no longer in flight (however it ended)."""
         ...
 
-    async def ticket(self, key: str) -> int:
-        """The next number of the round-robin counter ``key``."""
+    async def aclose(self) -> None:
+        """Release connections."""
         ...
 
 
@@ -89,6 +94,10 @@ class LocalState:
             status = self._targets[name] = TargetStatus()
         return status
 
+    async def view(self, names: Sequence[str], counter: str | None) -> tuple[list[TargetStatus], int]:
+        """Live status objects and the next ticket."""
+        return [self.status(n) for n in names], (await self.ticket(counter) if counter is not None else 0)
+
     async def statuses(self, names: Sequence[str]) -> list[TargetStatus]:
         """Live status objects."""
         return [self.status(n) for n in names]
@@ -105,6 +114,11 @@ class LocalState:
         ewma = status.latency_ewma
         status.latency_ewma = seconds if ewma is None else ewma + EWMA_ALPHA * (seconds - ewma)
         status.samples.append(seconds)
+
+    async def settle(self, name: str, seconds: float) -> None:
+        """No longer in flight, and healthy again."""
+        await self.finished(name)
+        await self.succeeded(name, seconds)
 
     async def failed(self, name: str, error: str, cooldown: float, retry_after: float | None) -> float:
         """Rest, doubling on repeat."""
@@ -124,3 +138,15 @@ class LocalState:
         number = self._tickets.get(key, 0)
         self._tickets[key] = number + 1
         return number
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def state_for(redis_url: str | None) -> RouterState:
+    """Redis state shared by every worker when ``storage.redis`` is set, else this process's."""
+    if redis_url:
+        from agentcore.llm.router.redis_state import RedisState
+
+        return RedisState(redis_url)
+    return LocalState()
