@@ -31,6 +31,7 @@ __all__ = [
     "FunctionModel",
     "ScriptedModel",
     "TestModel",
+    "Turn",
     "allow_model_requests",
     "call",
     "capture_run_messages",

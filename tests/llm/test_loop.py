@@ -188,13 +188,13 @@ async def test_direct_generate_touches_no_history_and_sends_no_tools() -> None:
 
 
 async def test_generate_interface_keeps_history() -> None:
-    model = ScriptedModel(["one", "two"], model_name="gpt-4o-mini")
+    model = ScriptedModel(["one", "two"], model_name="tiny-test")
     agent = Agent(model=model)
     async with agent:
         assert await agent.service.generate("first") == "one"
         assert await agent.service.generate("second") == "two"
         assert [t.name for t in await agent.service.get_all_tools()] == []
-        assert agent.service.get_config()["model"] == "gpt-4o-mini"
+        assert agent.service.get_config()["model"] == "tiny-test"
     roles = [m.role for m in model.requests[1].messages]
     assert roles == ["user", "assistant", "user"]
 
