@@ -104,6 +104,16 @@ def test_a_session_on_a_loop_still_running_elsewhere_is_closed_there(
         asyncio.run(agent.close())
         assert not pid_alive(second["pid"])
     finally:
+        # What asyncio.run would do at the end: the agent's tasks left on that loop are cancelled.
+        asyncio.run_coroutine_threadsafe(cancel_the_rest(), other).result(timeout=60)
         other.call_soon_threadsafe(other.stop)
         runner.join(timeout=30)
+        other.run_until_complete(other.shutdown_asyncgens())
         other.close()
+
+
+async def cancel_the_rest() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -228,12 +228,9 @@ class McpToolSource:
         self.error = None
 
     async def _bind_loop(self) -> None:
-        """Make the loop-bound state (session, lock, events) belong to the running loop.
-
-        A session belongs to the loop that opened it: an agent used from another ``asyncio.run``
-        (or thread) retires the old session (its stdio child is terminated, not orphaned) and
-        opens a new one lazily, on first use. The tool cache is kept meanwhile.
-        """
+        """Make the loop-bound state (session, lock, events) belong to the running loop: a session
+        belongs to the loop that opened it, so an agent used from another ``asyncio.run`` (or thread)
+        retires the old one (a stdio child is terminated, not orphaned) and opens a new one lazily."""
         loop = asyncio.get_running_loop()
         if self._loop is loop:
             return
@@ -242,8 +239,9 @@ class McpToolSource:
         self._refreshed = asyncio.Event()
         old, self._conn = self._conn, None
         refresh, self._refresh_task = self._refresh_task, None
-        if refresh is not None and not refresh.done() and not refresh.get_loop().is_closed():
-            refresh.get_loop().call_soon_threadsafe(refresh.cancel)
+        if refresh is not None and not refresh.done():
+            with contextlib.suppress(RuntimeError):  # its loop is closed: the task is gone with it
+                refresh.get_loop().call_soon_threadsafe(refresh.cancel)
         if self.state in ("up", "connecting"):
             self.state = "stopped"
         if old is not None:
