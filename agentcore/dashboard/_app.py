@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from agentcore.dashboard import _auth, _charts, _format, _queries, _trace
 if TYPE_CHECKING:
     from jinja2 import Environment
     from sqlalchemy.ext.asyncio import AsyncEngine
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HERE = Path(__file__).parent
 
@@ -232,6 +233,29 @@ class _LoginRequired:
         await response(scope, receive, send)
 
 
+class _ServerTiming:
+    """``Server-Timing: app;dur=<ms>``: the app's own time to the response head (queries and
+    rendering), so a measurement can tell the server's work from a loaded machine."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+
+        async def timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                took = (time.perf_counter() - start) * 1000
+                headers = [*message.get("headers", []), (b"server-timing", f"app;dur={took:.1f}".encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, timed)
+
+
 class _Errors:
     """Bad query parameters become a one-line 400 page, not a traceback."""
 
@@ -269,5 +293,9 @@ def create_dashboard_app(db_url: str, *, admin_key: str | None = None) -> Starle
         Route("/logout", dash.logout, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    middleware = [Middleware(_Errors, dash=dash), Middleware(_LoginRequired, dash=dash)]
+    middleware = [
+        Middleware(_ServerTiming),
+        Middleware(_Errors, dash=dash),
+        Middleware(_LoginRequired, dash=dash),
+    ]
     return Starlette(routes=routes, middleware=middleware)

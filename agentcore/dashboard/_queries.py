@@ -61,8 +61,8 @@ def _key_id_pg(element: KeyId, compiler: Any, **kw: Any) -> str:
     # The cast raises on text that is not JSON: only tags naming a key_id are cast (agentcore
     # writes them with json.dumps), and from PostgreSQL 16 only valid JSON at all.
     tags = compiler.process(next(iter(element.clauses)), **kw)
-    version = getattr(compiler.dialect, "server_version_info", None) or (0,)
-    valid = f" AND pg_input_is_valid({tags}, 'json')" if version >= (16,) else ""
+    version: Any = getattr(compiler.dialect, "server_version_info", None)
+    valid = f" AND pg_input_is_valid({tags}, 'json')" if version and int(version[0]) >= 16 else ""
     return (f"CASE WHEN strpos({tags}, '\"key_id\"') > 0{valid} THEN "
             f"CASE WHEN json_typeof(CAST({tags} AS JSON) -> 'key_id') = 'string' "
             f"THEN CAST({tags} AS JSON) ->> 'key_id' END END")  # fmt: skip

@@ -98,7 +98,8 @@ def fill_sqlite(path: Path, cache: Path, now: datetime) -> None:
                  "printf('.%06d', CAST(((:e - age_s) - CAST(:e - age_s AS INTEGER)) * 1000000 AS INTEGER))")  # fmt: skip
         cols = ", ".join(COLUMNS)
         conn.execute(
-            f"INSERT INTO llm_call_logs ({cols}, created_at) SELECT {cols}, {stamp} FROM cache.gen ORDER BY rowid",
+            f"INSERT INTO llm_call_logs ({cols}, failover, usage_reported, created_at) "
+            f"SELECT {cols}, 0, 1, {stamp} FROM cache.gen ORDER BY rowid",
             {"e": epoch},
         )
         conn.commit()
@@ -115,12 +116,14 @@ async def fill_pg(schema: str, cache: Path, now: datetime) -> None:
     stream = COLUMNS.index("stream")  # SQLite hands back 0/1 for the boolean column
     with sqlite3.connect(cache) as src:
         records: list[tuple[Any, ...]] = [
-            (*r[:stream], bool(r[stream]), *r[stream + 1 : -1], naive - timedelta(seconds=r[-1]))
+            (*r[:stream], bool(r[stream]), *r[stream + 1 : -1], False, True, naive - timedelta(seconds=r[-1]))
             for r in src.execute("SELECT * FROM gen ORDER BY rowid")
         ]
     conn: Any = await asyncpg.connect(PG_DSN, server_settings={"search_path": schema})  # pyright: ignore[reportUnknownVariableType]
     try:
-        await conn.copy_records_to_table("llm_call_logs", records=records, columns=[*COLUMNS, "created_at"])
+        await conn.copy_records_to_table(
+            "llm_call_logs", records=records, columns=[*COLUMNS, "failover", "usage_reported", "created_at"]
+        )
         await conn.execute("ANALYZE llm_call_logs")
     finally:
         await conn.close()
