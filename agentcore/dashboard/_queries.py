@@ -147,6 +147,19 @@ NOT_REPORTED: ColumnElement[bool] | None = (
 PAGE_SIZE = 50
 
 
+class BadRequest(ValueError):
+    """A query parameter the page cannot use (shown to the user, status 400)."""
+
+
+def parse_cursor(cursor: str) -> tuple[datetime, str]:
+    """A keyset cursor ``<ISO time>~<id>`` (a ``+`` of the zone read back as a space is accepted)."""
+    stamp, _, key = cursor.partition("~")
+    try:
+        return _time(datetime.fromisoformat(stamp.replace(" ", "+"))), key
+    except ValueError:
+        raise BadRequest(f"after={cursor!r} is not a page cursor: follow the page's own links") from None
+
+
 # ---- filters ----------------------------------------------------------------------------------
 
 
@@ -310,8 +323,7 @@ def _cursor_where(cursor: str | None) -> list[ColumnElement[bool]]:
     """Keyset pagination on (created_at, id), newest first: rows after the cursor's row."""
     if not cursor:
         return []
-    stamp, _, call_id = cursor.partition("~")
-    when = _time(datetime.fromisoformat(stamp))
+    when, call_id = parse_cursor(cursor)
     return [or_(CALLS.c.created_at < when, and_(CALLS.c.created_at == when, CALLS.c.id < call_id))]
 
 
@@ -359,8 +371,7 @@ async def recent_traces(
     """Root runs, newest first (keyset on created_at, id)."""
     where: list[ColumnElement[bool]] = [SPANS.c.kind == "run", SPANS.c.parent_id.is_(None)]
     if cursor:
-        stamp, _, span_id = cursor.partition("~")
-        when = _time(datetime.fromisoformat(stamp))
+        when, span_id = parse_cursor(cursor)
         where.append(or_(SPANS.c.created_at < when, and_(SPANS.c.created_at == when, SPANS.c.id < span_id)))
     stmt = select(SPANS).where(*where).order_by(SPANS.c.created_at.desc(), SPANS.c.id.desc()).limit(size + 1)
     async with engine.connect() as conn:
@@ -405,8 +416,7 @@ async def sessions_page(
     s = _table(SessionRow)
     where: list[Any] = []
     if cursor:
-        stamp, _, sid = cursor.partition("~")
-        when = _time(datetime.fromisoformat(stamp))
+        when, sid = parse_cursor(cursor)
         where.append(or_(s.c.updated_at < when, and_(s.c.updated_at == when, s.c.id < sid)))
     stmt = select(s).where(*where).order_by(s.c.updated_at.desc(), s.c.id.desc()).limit(size + 1)
     async with engine.connect() as conn:

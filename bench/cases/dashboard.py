@@ -22,6 +22,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bench._common import OUT
 from bench.api import Row, median, p90
@@ -171,7 +172,7 @@ async def _probe(url: str) -> tuple[str, str]:
             )
         ).one()  # fmt: skip
     when = row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(str(row[0]))
-    return f"{when.replace(tzinfo=UTC).isoformat()}~{row[1]}", str(row[2])
+    return quote(f"{when.replace(tzinfo=UTC).isoformat()}~{row[1]}"), str(row[2])
 
 
 def _server_ms(response: Any) -> float:

@@ -154,7 +154,9 @@ async def test_bad_parameters_are_a_400_not_a_traceback(seeded: Db) -> None:
     async with client(create_dashboard_app(seeded.url)) as c:
         bad = await c.get("/?period=fortnight")
         custom = await c.get("/?period=custom&from=yesterday")
+        cursor = await c.get("/calls?after=page-two")
     assert bad.status_code == 400 and "unknown period" in bad.text
+    assert cursor.status_code == 400 and "not a page cursor" in cursor.text
     assert custom.status_code == 400 and "cannot read from=" in custom.text
 
 
