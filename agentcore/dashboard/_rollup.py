@@ -236,3 +236,35 @@ async def hists(
         return list(
             (await conn.execute(text(f"SELECT lat_hist, ttft_hist FROM {TABLE} WHERE {where}"), params)).all()
         )
+
+
+async def suggestions(
+    engine: AsyncEngine, names: tuple[str, ...], now: datetime | None = None, limit: int = 50
+) -> dict[str, list[str]]:
+    """The most used values of each filter over the last week, for the Calls page's suggestions:
+    the rollup's settled hours plus the raw rows after them (without a rollup: the last day's
+    rows). Any value can still be typed."""
+    from agentcore.dashboard._queries import FILTER_COLUMNS
+
+    now = now or datetime.now(UTC)
+    out: dict[str, list[str]] = {}
+    async with engine.connect() as conn:
+        state = (await conn.execute(text(f"SELECT layout, upto FROM {STATE} WHERE name = 'calls'"))).first()
+        rolled = state is not None and state[0] == LAYOUT
+        raw_since = now - timedelta(days=1)
+        if state is not None and rolled:
+            raw_since = max(raw_since, hour_start(state[1]))
+        for name in names:
+            counts: dict[str, int] = {}
+            if rolled and name in DIMS:
+                sql = (f"SELECT value, SUM(requests) FROM {TABLE} WHERE dim = :d AND hour >= :h "
+                       "AND value <> :none GROUP BY value")  # fmt: skip
+                params = {"d": name, "h": hour_of(now - timedelta(days=7)), "none": NONE}
+                for value, n in await conn.execute(text(sql), params):
+                    counts[str(value)] = int(n)
+            column = FILTER_COLUMNS[name]
+            stmt = select(column, func.count()).where(CALLS.c.created_at >= raw_since, column.is_not(None))
+            for value, n in await conn.execute(stmt.group_by(column)):
+                counts[str(value)] = counts.get(str(value), 0) + int(n)
+            out[name] = sorted(counts, key=lambda v: -counts[v])[:limit]
+    return out
