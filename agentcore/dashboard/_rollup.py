@@ -128,7 +128,7 @@ def bucket_sql(column: Any) -> Any:
         mid = (low + high) // 2
         return case((column <= BOUNDS[mid], search(low, mid)), else_=search(mid + 1, high))
 
-    return search(0, len(BOUNDS) - 1)
+    return case((column.is_(None), None), else_=search(0, len(BOUNDS) - 1))
 
 
 def measures() -> list[Any]:

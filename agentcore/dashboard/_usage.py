@@ -90,13 +90,15 @@ def _merge_hists(acc: _rollup.Acc, row: Any) -> None:
 
 
 async def _raw_hists(engine: AsyncEngine, where: list[ColumnElement[bool]], acc: _rollup.Acc) -> None:
-    """Add the latency and TTFT histograms of the matching raw rows (GROUP BY bucket)."""
+    """Add the latency and TTFT histograms of the matching raw rows (one GROUP BY both buckets)."""
+    lat = _rollup.bucket_sql(CALLS.c.latency_ms)
+    ttft = _rollup.bucket_sql(CALLS.c.time_to_first_token_ms)
+    stmt = select(lat.label("lat"), ttft.label("ttft"), func.count().label("n")).where(*where)
     async with engine.connect() as conn:
-        for hist, value in ((acc.lat, CALLS.c.latency_ms), (acc.ttft, CALLS.c.time_to_first_token_ms)):
-            b = _rollup.bucket_sql(value)
-            stmt = select(b.label("b"), func.count().label("n")).where(*where, value.is_not(None))
-            for row in await conn.execute(stmt.group_by(b)):
-                hist[int(row.b)] = hist.get(int(row.b), 0) + int(row.n)
+        for row in await conn.execute(stmt.group_by(lat, ttft)):
+            for hist, b in ((acc.lat, row.lat), (acc.ttft, row.ttft)):
+                if b is not None:
+                    hist[int(b)] = hist.get(int(b), 0) + int(row.n)
 
 
 def _group_keys(by: str) -> tuple[list[Any], list[Any]]:
@@ -137,38 +139,41 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
     d, value, provider = dim
     total = _rollup.Acc()
     series: dict[str, _rollup.Acc] = {}
-    for row in await _rollup.sums(engine, d, value, provider, first, last):
-        if row.requests:
-            _merge(total, row)
     for row in await _rollup.hists(engine, d, value, provider, first, last):
         _merge_hists(total, row)
     for row in await _rollup.sums(engine, d, value, provider, first, last, group="hour"):
+        _merge(total, row)
         key = row.hour[:10] if view.unit == "day" else row.hour  # rollup hours read "YYYY-MM-DD HH"
         _merge(series.setdefault(key, _rollup.Acc()), row)
+    # The raw edges in one GROUP BY (bucket of the chart, group of the breakdown): the total,
+    # the series and the breakdown are sums of its few rows.
+    rolled_groups = by in _rollup.DIMS and d in ("all", by)
     bucket = _queries.bucket_sql(engine, view.unit)
+    selected, grouped = (
+        _group_keys(by) if rolled_groups else ([literal("").label("v"), literal("").label("p")], [])
+    )
+    stmt = (
+        select(bucket.label("bucket"), *selected, *_rollup.measures()).where(*edge).group_by(bucket, *grouped)
+    )
     async with engine.connect() as conn:
-        for row in await conn.execute(select(*_rollup.measures()).where(*edge)):
-            _merge(total, row)
-        stmt = select(bucket.label("bucket"), *_rollup.measures()).where(*edge).group_by(bucket)
-        for row in await conn.execute(stmt):
-            _merge(series.setdefault(str(row.bucket), _rollup.Acc()), row)
+        edge_rows = list(await conn.execute(stmt))
+    for row in edge_rows:
+        _merge(total, row)
+        _merge(series.setdefault(str(row.bucket), _rollup.Acc()), row)
     await _raw_hists(engine, edge, total)
     points = [{"bucket": k, **_figures(series[k])} for k in sorted(series)]
 
     groups: list[dict[str, Any]] | None = None
-    if by in _rollup.DIMS and (d in ("all", by)):
+    if rolled_groups:
         accs: dict[tuple[str, str], _rollup.Acc] = {}
         rows = await _rollup.sums(
             engine, by, value if d == by else "*", provider, first, last, "value, provider"
         )
         for row in rows:
             _merge(accs.setdefault((row.value, row.provider), _rollup.Acc()), row)
-        selected, grouped = _group_keys(by)
-        async with engine.connect() as conn:
-            stmt = select(*selected, *_rollup.measures()).where(*edge).group_by(*grouped)
-            for row in await conn.execute(stmt):
-                key = (_rollup.NONE if row.v is None else str(row.v)[:200], row.p)
-                _merge(accs.setdefault(key, _rollup.Acc()), row)
+        for row in edge_rows:
+            key = (_rollup.NONE if row.v is None else str(row.v)[:200], row.p)
+            _merge(accs.setdefault(key, _rollup.Acc()), row)
         ranked = sorted(accs.items(), key=lambda kv: -kv[1].sums["requests"])[:25]
         groups = []
         for (v, p), acc in ranked:
