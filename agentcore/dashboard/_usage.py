@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # (30,000+ rows) already takes longer than the 300 ms page budget that way.
 RAW_SPAN = timedelta(hours=6)
 # A breakdown by a group the rollup does not hold (session) reads the raw rows of at most this.
-GROUP_SPAN = timedelta(hours=24)
+GROUP_SPAN = timedelta(hours=6)
 # Exact (nearest-rank) percentiles read the latencies of at most this many rows; above, they come
 # from a histogram summed in SQL (approximate, shown as such).
 EXACT_MAX = 20_000
