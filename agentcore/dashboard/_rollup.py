@@ -1,10 +1,10 @@
 """Hourly pre-aggregates of the call log, so long periods render fast on millions of rows.
 
 ``dash_usage_hourly`` holds, per hour and per dimension value (everything, one model, profile,
-target, module, user, gateway key, agent or status), the same sums the overview shows plus latency histograms. It is a cache:
-built from ``llm_call_logs`` on demand, up to hours that ended ``SETTLE`` ago (the writer stores a
-row when its call ends, so a recent hour may still grow); the rest of a period is read from the raw
-rows. Its layout follows ``_queries.TOKEN_COLUMNS``: when that list changes the table is rebuilt.
+target, module, user, gateway key, agent or status), the same sums the overview shows plus latency
+histograms. It is a cache: built from ``llm_call_logs`` on demand, up to hours that ended
+``SETTLE`` ago (the writer stores a row when its call ends, so a recent hour may still grow); the
+rest of a period is read from the raw rows. Its layout follows ``_queries.TOKEN_COLUMNS``: when that list changes the table is rebuilt.
 Percentiles read from it are approximate (histogram buckets ~12% wide) and shown as such.
 """
 
@@ -169,10 +169,11 @@ async def _aggregate(
             groups = [hour, column, *([provider] if dim == "model" else [])]
         result = await conn.execute(select(*keys, *measures()).where(*where).group_by(*groups))
         for row in result:
-            acc = accs[(row.h, dim, NONE if row.v is None else str(row.v)[:200], row.p)] = Acc()
+            # Values are cut to the column's 200 characters: two that share those are merged.
+            acc = accs.setdefault((row.h, dim, NONE if row.v is None else str(row.v)[:200], row.p), Acc())
             m = row._mapping
             for name in SUMS:
-                acc.sums[name] = m[name] or 0
+                acc.sums[name] += m[name] or 0
         for hist, value in (("lat", CALLS.c.latency_ms), ("ttft", CALLS.c.time_to_first_token_ms)):
             b = bucket_sql(value)
             stmt = select(*keys, b.label("b"), func.count().label("n")).where(*where, value.is_not(None))
@@ -180,7 +181,8 @@ async def _aggregate(
             for row in result:
                 acc = accs.get((row.h, dim, NONE if row.v is None else str(row.v)[:200], row.p))
                 if acc is not None:
-                    getattr(acc, hist)[int(row.b)] = int(row.n)
+                    counts: dict[int, int] = getattr(acc, hist)
+                    counts[int(row.b)] = counts.get(int(row.b), 0) + int(row.n)
     return accs
 
 
