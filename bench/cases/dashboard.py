@@ -145,7 +145,7 @@ def pages(now: datetime, deep_cursor: str, trace_id: str) -> list[tuple[str, str
         ("overview 30d, by profile", "/?period=30d&by=profile"),
         ("overview 30d, by session", "/?period=30d&by=session"),
         ("calls, first page", "/calls?period=30d"),
-        ("calls, deep page (row ~500,000)", f"/calls?period=30d&after={deep_cursor}"),
+        ("calls, deep page (half-way down the log)", f"/calls?period=30d&after={deep_cursor}"),
         ("calls, user+model filter", "/calls?period=30d&user=user3&model=gpt-4o"),
         ("calls, errors only", "/calls?period=7d&status=error"),
         ("calls, one key", "/calls?period=30d&key=key4"),
