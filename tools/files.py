@@ -49,7 +49,14 @@ def _unescape(path: str, root: Path) -> str:
 
 
 def _resolve(path: str, root: Path) -> Path:
-    target = (root / _unescape(path, root)).resolve()
+    try:
+        target = (root / _unescape(path, root)).resolve()
+    except OSError as exc:
+        if isinstance(exc, (PermissionError, FileNotFoundError, NotADirectoryError)):
+            raise
+        # A link swapped for a folder between two steps of the walk (EINVAL from readlink): the
+        # path is changing under us, which reads as "not there" rather than a crash.
+        raise FileNotFoundError(f"{path!r} changed while it was being opened; try again") from exc
     if not _inside(target, root):
         raise PermissionError(
             f"access denied: {path!r} is outside the allowed folder; use a path relative to it"
