@@ -208,7 +208,7 @@ async def ensure_schemas(url: str) -> None:
     pending = [(n, v) for n, (v, _) in _SCHEMAS.items() if _ready.get((url, id(loop), n)) != v]
     if not pending:
         return
-    path = _sqlite_file(url)
+    path = sqlite_file(url)
     if path is not None and await asyncio.to_thread(_at_versions, path, pending):
         _watch(loop)
         for name, version in pending:
@@ -217,7 +217,8 @@ async def ensure_schemas(url: str) -> None:
     await open_database(url)
 
 
-def _sqlite_file(url: str) -> str | None:
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite file URL (``sqlite+aiosqlite:///path``); None for other databases."""
     if not url.startswith("sqlite") or ":///" not in url or "?" in url:
         return None
     return url.split(":///", 1)[1] or None
