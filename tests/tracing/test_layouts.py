@@ -17,14 +17,16 @@ def _text_size(sql_type: Any) -> int:
     return (string.length or 0) if isinstance(string, String) else -1
 
 
+def _default(column: Any) -> Any:
+    return column.default.arg if column.default is not None else None
+
+
 def test_the_layouts_match_the_tables() -> None:
     for table, name, layout in (
         (CALLS, _schema.CALLS_TABLE, _schema.CALLS),
         (MODEL_USAGE, _schema.MODEL_USAGE_TABLE, _schema.MODEL_USAGE),
         (SPANS, _schema.SPANS_TABLE, _schema.SPANS),
     ):
-        derived = tuple(
-            (c.name, c.default.arg if c.default is not None else None, _text_size(c.type))
-            for c in table.columns
-        )
+        columns: list[Any] = list(table.columns)
+        derived = tuple((c.name, _default(c), _text_size(c.type)) for c in columns)
         assert (table.name, derived) == (name, layout)
