@@ -19,15 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from agentcore.context import _store_sqlite as lite
 from agentcore.context._store_codec import (
-    LOAD_COLUMNS,
     Blob,
-    blob_keys,
     mask,
     message,
-    message_row,
     row_values,
 )
-from agentcore.context._store_schema import INSERT_BLOB, NAME_MAX, now
+from agentcore.context._store_schema import NAME_MAX, now
 from agentcore.errors import SessionNameInvalid, StorageError
 from agentcore.messages import InternalMessage
 from agentcore.storage import text as dbtext
@@ -35,38 +32,7 @@ from agentcore.storage.db import db_error, ensure_schemas, mask_url, open_databa
 from agentcore.storage.sqlite_writer import sqlite_time, writer_for
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-# SQLAlchemy (and the sqlmodel tables) load on first use of a path that needs them: the SQLite
-# file path of ``run`` (find, create, append, load) is plain sqlite3 and never imports them.
-_bump: list[Any] = []
-
-
-def _bump_statement() -> Any:
-    # Built once: constructing SQLAlchemy expressions per append showed up in the profiles.
-    if not _bump:
-        from sqlalchemy import bindparam, update
-
-        from agentcore.context._store_tables import S
-
-        _bump.append(
-            update(S)
-            .where(S.c.id == bindparam("sid"))
-            .values(
-                next_seq=S.c.next_seq + bindparam("k"),
-                message_count=S.c.message_count + bindparam("k"),
-                updated_at=bindparam("now"),
-            )
-            .returning(S.c.next_seq)
-        )
-    return _bump[0]
-
-
-# Blobs no message refers to any more (after delete, reset, prune).
-_ORPHAN_BLOBS = (
-    "DELETE FROM agentcore_blobs WHERE NOT EXISTS (SELECT 1 FROM agentcore_messages m "
-    "WHERE m.content_kind = 'parts' AND m.content LIKE '%' || agentcore_blobs.sha256 || '%')"
-)
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def check_session_name(name: str) -> str:
@@ -263,33 +229,11 @@ class SessionStore:
                 raise self._error("load a session", exc) from None
             summary = Summary(srow[0], srow[1], srow[2], srow[3]) if srow else None
             return Loaded([message(r, blobs) for r in rows], summary)
-        from sqlalchemy import select
-
-        from agentcore.context._store_tables import B, M, Y
+        from agentcore.context import _store_sa as sa
 
         engine = await self.engine()
-        cols = [getattr(M.c, c) for c in LOAD_COLUMNS]
-        query = select(*cols).where(M.c.session_id == session_id)
-        if since_seq:
-            query = query.where(M.c.seq >= since_seq)
         try:
-            async with engine.connect() as conn:
-                rows = (await conn.execute(query.order_by(M.c.seq))).all()
-                srow = (
-                    await conn.execute(
-                        select(Y.c.from_seq, Y.c.upto_seq, Y.c.text, Y.c.tokens)
-                        .where(Y.c.session_id == session_id)
-                        .order_by(Y.c.upto_seq.desc(), Y.c.id.desc())
-                        .limit(1)
-                    )
-                ).first()
-                keys = sorted({k for r in rows for k in blob_keys(r[2], r[3])})
-                blobs: dict[str, tuple[str, bytes]] = {}
-                if keys:
-                    found = await conn.execute(
-                        select(B.c.sha256, B.c.media_type, B.c.data).where(B.c.sha256.in_(keys))
-                    )
-                    blobs = {r[0]: (r[1], bytes(r[2])) for r in found}
+            rows, srow, blobs = await sa.load(engine, session_id, since_seq)
         except Exception as exc:
             raise self._error("load a session", exc) from None
         summary = Summary(srow[0], srow[1], srow[2], srow[3]) if srow else None
@@ -375,46 +319,13 @@ class SessionStore:
 
         engine = await self.engine()
         stamp = now()
+        from agentcore.context import _store_sa as sa
+
         try:
-            return await self._append_rows(engine, session, messages, tokens, tokenizer, blobs, stamp)
+            return await sa.append(engine, (session.id, session.name, session.kind), messages, tokens,
+                                   tokenizer, blobs, stamp)  # fmt: skip
         except IntegrityError:
             raise lite.NameTaken(session.name) from None
-
-    async def _append_rows(
-        self,
-        engine: AsyncEngine,
-        session: SessionInfo,
-        messages: Sequence[InternalMessage],
-        tokens: Sequence[int | None],
-        tokenizer: str | None,
-        blobs: list[Blob],
-        stamp: datetime,
-    ) -> int:
-        from sqlalchemy import text
-
-        from agentcore.context._store_tables import M, S
-
-        k = len(messages)
-        async with engine.begin() as conn:
-            row = (await conn.execute(_bump_statement(), {"sid": session.id, "k": k, "now": stamp})).first()
-            if row is None:
-                await conn.execute(
-                    S.insert().values(id=session.id, name=session.name, kind=session.kind, next_seq=1 + k,
-                                      message_count=k, created_at=stamp, updated_at=stamp)
-                )  # fmt: skip
-                row = (1 + k,)
-            first = int(row[0]) - k
-            values = [
-                message_row(session.id, first + i, m, t, tokenizer, stamp, blobs)
-                for i, (m, t) in enumerate(zip(messages, tokens, strict=True))
-            ]
-            for key, media_type, data in blobs:
-                await conn.execute(
-                    text(INSERT_BLOB),
-                    {"sha": key, "mt": media_type, "size": len(data), "data": data, "at": stamp},
-                )
-            await conn.execute(M.insert(), values)
-        return first
 
     async def save_summary(self, session_id: str, summary: Summary) -> None:
         """Store a compression summary (rows are appended; the latest is used)."""
@@ -436,27 +347,17 @@ class SessionStore:
         except Exception as exc:
             raise self._error("save a summary", exc) from None
 
-    async def _delete_content(self, conn: AsyncConnection, session_ids: Sequence[str], *, rows: bool) -> None:
-        from sqlalchemy import delete, text
-
-        from agentcore.context._store_tables import M, S, Y
-
-        await conn.execute(delete(M).where(M.c.session_id.in_(session_ids)))
-        await conn.execute(delete(Y).where(Y.c.session_id.in_(session_ids)))
-        if rows:
-            await conn.execute(delete(S).where(S.c.id.in_(session_ids)))
-        await conn.execute(text(_ORPHAN_BLOBS))
-
     async def reset(self, session_id: str) -> None:
         """Delete every message and summary of a session (the session itself stays)."""
         from sqlalchemy import update
 
+        from agentcore.context import _store_sa as sa
         from agentcore.context._store_tables import S
 
         engine = await self.engine()
         try:
             async with engine.begin() as conn:
-                await self._delete_content(conn, [session_id], rows=False)
+                await sa.delete_content(conn, [session_id], rows=False)
                 await conn.execute(
                     update(S).where(S.c.id == session_id).values(message_count=0, updated_at=now())
                 )
@@ -475,10 +376,12 @@ class SessionStore:
         """Delete sessions (by id) with their messages, summaries and unreferenced blobs."""
         if not session_ids:
             return
+        from agentcore.context import _store_sa as sa
+
         engine = await self.engine()
         try:
             async with engine.begin() as conn:
-                await self._delete_content(conn, session_ids, rows=True)
+                await sa.delete_content(conn, session_ids, rows=True)
         except Exception as exc:
             raise self._error("delete a session", exc) from None
 
