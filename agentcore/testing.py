@@ -31,6 +31,7 @@ __all__ = [
     "FunctionModel",
     "ScriptedModel",
     "TestModel",
+    "Turn",
     "allow_model_requests",
     "call",
     "capture_run_messages",
@@ -77,9 +78,12 @@ class _Double(ProviderClient):
 
     real = False
 
-    def __init__(self, name: str, *, max_iterations: int = 10) -> None:
+    def __init__(
+        self, name: str, *, max_iterations: int = 10, images: bool = True, audio: bool = True
+    ) -> None:
         super().__init__(LLMConfig(provider="openai", model=name, maxIterations=max_iterations, maxRetries=0))
         self.provider = "test"
+        self._media = (images, audio)
         self.retry_policy = RetryPolicy.from_config(self.config)
         self.requests: list[LLMRequest] = []  # every request answered, for assertions
 
@@ -92,6 +96,14 @@ class _Double(ProviderClient):
     def primary(self) -> ProviderClient:
         """Itself."""
         return self
+
+    def accepts_images(self) -> bool:
+        """``images=`` (default True; False to test the refusal)."""
+        return self._media[0]
+
+    def accepts_audio(self) -> bool:
+        """``audio=`` (default True; False to test the refusal)."""
+        return self._media[1]
 
     def _classify(self, exc: BaseException) -> Failure | None:
         return None  # a double's exceptions are the test's own: never retried
@@ -139,8 +151,10 @@ class FunctionModel(_Double):
         *,
         model_name: str = "function",
         max_iterations: int = 10,
+        images: bool = True,
+        audio: bool = True,
     ) -> None:
-        super().__init__(model_name, max_iterations=max_iterations)
+        super().__init__(model_name, max_iterations=max_iterations, images=images, audio=audio)
         self.fn = fn
 
     async def _turn(self, request: LLMRequest) -> Turn:
@@ -155,9 +169,15 @@ class ScriptedModel(_Double):
     """Plays ``turns`` in order, one per request; running out is an error naming the count."""
 
     def __init__(
-        self, turns: Iterable[Turn], *, model_name: str = "scripted", max_iterations: int = 10
+        self,
+        turns: Iterable[Turn],
+        *,
+        model_name: str = "scripted",
+        max_iterations: int = 10,
+        images: bool = True,
+        audio: bool = True,
     ) -> None:
-        super().__init__(model_name, max_iterations=max_iterations)
+        super().__init__(model_name, max_iterations=max_iterations, images=images, audio=audio)
         self.turns = list(turns)
         self._next = 0
 
@@ -186,8 +206,10 @@ class TestModel(_Double):
         custom_output_args: Any = None,
         model_name: str = "test",
         max_iterations: int = 10,
+        images: bool = True,
+        audio: bool = True,
     ) -> None:
-        super().__init__(model_name, max_iterations=max_iterations)
+        super().__init__(model_name, max_iterations=max_iterations, images=images, audio=audio)
         self.call_tools = call_tools
         self.custom_output_text = custom_output_text
         self.custom_output_args = custom_output_args

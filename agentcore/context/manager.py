@@ -344,7 +344,9 @@ class ContextManager:
             await self.flush()
         self._rendered_system = prompt.render(self._system_prompt, tools=tools, extra=self._vars)
         if self.window is None and not shrink:
-            return self._messages
+            # A snapshot: the request outlives this turn (doubles, the call log, retries) while the
+            # history keeps growing.
+            return list(self._messages)
         if not shrink and self._cut == 0 and not self._summary_active and self.window is not None:
             from agentcore.context import tokens
 
@@ -353,7 +355,7 @@ class ContextManager:
                 if bound <= self._budget(0, False).trigger:  # fits for sure: no encoder needed
                     self._head_end = 0
                     self.last_request_tokens = bound
-                    return self._messages
+                    return list(self._messages)
         counts = await self._all_counts()
         overhead = await self._overhead(tools)
         budget = self._budget(overhead, shrink)
@@ -379,7 +381,7 @@ class ContextManager:
             self._head_end = self._cut = 0
             self._summary_active = False
             self.last_request_tokens = sent_tokens
-            return self._messages
+            return list(self._messages)
         self._summary_active = False
         if summarizing:
             await self._summarize(chosen.dropped, reserve)

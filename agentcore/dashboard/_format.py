@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agentcore.dashboard._queries import FILTER_COLUMNS, Filters
+from agentcore.dashboard._queries import FILTER_COLUMNS, BadRequest, Filters
 
 PERIODS: dict[str, tuple[timedelta | None, str]] = {
     "1h": (timedelta(hours=1), "minute"),
@@ -17,10 +17,6 @@ PERIODS: dict[str, tuple[timedelta | None, str]] = {
 }
 PERIOD_LABELS = {"1h": "last hour", "24h": "last day", "7d": "last 7 days", "30d": "last 30 days",
                  "all": "all time", "custom": "custom"}  # fmt: skip
-
-
-class BadRequest(ValueError):
-    """A query parameter the page cannot use (shown to the user, status 400)."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, case, false, func, literal_column, or_, select
+from sqlalchemy import String, and_, case, false, func, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from agentcore.tracing.calllog import CALLS, SPANS
 
@@ -36,28 +38,54 @@ TOKEN_COLUMNS: tuple[tuple[str, str], ...] = tuple(
     if name in CALLS.c
 )
 
-# Breakdown groups: the same names as ``agentcore usage --by``, plus those whose column exists.
-GROUP_COLUMNS: dict[str, str] = {
-    name: column
-    for name, column in (
-        ("model", "model"),
-        ("profile", "profile"),
-        ("target", "target"),
-        ("agent", "agent"),
-        ("module", "module"),
-        ("user", "user_id"),
-        ("key", "api_key_id"),
-        ("session", "session_id"),
-    )
-    if column in CALLS.c
+
+class KeyId(FunctionElement[str]):
+    """The gateway's API key of a call: the ``key_id`` string in its ``tags`` JSON, as
+    ``usage --by key`` reads it (anything else, or tags that are not JSON, is no key)."""
+
+    type = String()
+    name = "agentcore_key_id"
+    inherit_cache = True
+
+
+@compiles(KeyId)
+def _key_id_sqlite(element: KeyId, compiler: Any, **kw: Any) -> str:
+    # CASE, not AND: SQLite evaluates both sides of AND, and json_type() raises on malformed JSON.
+    tags = compiler.process(next(iter(element.clauses)), **kw)
+    return (f"CASE WHEN json_valid({tags}) THEN CASE WHEN json_type({tags}, '$.key_id') = 'text' "
+            f"THEN json_extract({tags}, '$.key_id') END END")  # fmt: skip
+
+
+@compiles(KeyId, "postgresql")
+def _key_id_pg(element: KeyId, compiler: Any, **kw: Any) -> str:
+    # The cast raises on text that is not JSON: only tags naming a key_id are cast (agentcore
+    # writes them with json.dumps), and from PostgreSQL 16 only valid JSON at all.
+    tags = compiler.process(next(iter(element.clauses)), **kw)
+    version: Any = getattr(compiler.dialect, "server_version_info", None)
+    valid = f" AND pg_input_is_valid({tags}, 'json')" if version and int(version[0]) >= 16 else ""
+    return (f"CASE WHEN strpos({tags}, '\"key_id\"') > 0{valid} THEN "
+            f"CASE WHEN json_typeof(CAST({tags} AS JSON) -> 'key_id') = 'string' "
+            f"THEN CAST({tags} AS JSON) ->> 'key_id' END END")  # fmt: skip
+
+
+# Breakdown groups: the names and order of ``agentcore usage --by`` (less ``day``: the charts).
+GROUP_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "model": CALLS.c.model,
+    "profile": CALLS.c.profile,
+    "target": CALLS.c.target,
+    "module": CALLS.c.module,
+    "user": CALLS.c.user_id,
+    "key": KeyId(CALLS.c.tags),
+    "session": CALLS.c.session_id,
+    "agent": CALLS.c.agent,
 }
 
 # Equality filters of the Calls page and the overview (URL parameter -> column).
-FILTER_COLUMNS: dict[str, str] = {
-    "provider": "provider",
-    "status": "status",
-    **{name: column for name, column in GROUP_COLUMNS.items()},
-    "trace": "trace_id",
+FILTER_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "provider": CALLS.c.provider,
+    "status": CALLS.c.status,
+    **GROUP_COLUMNS,
+    "trace": CALLS.c.trace_id,
 }
 
 # Columns of one row on the Calls page.
@@ -119,6 +147,26 @@ NOT_REPORTED: ColumnElement[bool] | None = (
 PAGE_SIZE = 50
 
 
+class BadRequest(ValueError):
+    """A query parameter the page cannot use (shown to the user, status 400)."""
+
+
+def parse_cursor(cursor: str) -> tuple[datetime, str]:
+    """A keyset cursor ``<ISO time>~<id>`` (a ``+`` of the zone read back as a space is accepted)."""
+    stamp, _, key = cursor.partition("~")
+    try:
+        return _time(datetime.fromisoformat(stamp.replace(" ", "+"))), key
+    except ValueError:
+        raise BadRequest(f"after={cursor!r} is not a page cursor: follow the page's own links") from None
+
+
+def keyset(time: Any, key: Any, when: datetime, after: str) -> list[ColumnElement[bool]]:
+    """Rows after (``time``, ``key``) = (``when``, ``after``), newest first. The plain ``time <=``
+    term is what lets the database seek its (time, key) index: with the OR alone SQLite reads
+    every older row and sorts them (seconds deep into a million rows)."""
+    return [time <= when, or_(time < when, key < after)]
+
+
 # ---- filters ----------------------------------------------------------------------------------
 
 
@@ -137,7 +185,7 @@ class Filters:
         if self.end is not None:
             out.append(CALLS.c.created_at < self.end)
         for name, value in self.equal.items():
-            column = CALLS.c[FILTER_COLUMNS[name]]
+            column = FILTER_COLUMNS[name]
             out.append(column.is_(None) if value == "(none)" else column == value)
         return out
 
@@ -204,17 +252,22 @@ def _figures(row: Any) -> dict[str, Any]:
     return out
 
 
-async def overview(engine: AsyncEngine, flt: Filters) -> dict[str, Any]:
-    """Totals for the period and filters: the figures of ``agentcore usage --json`` and more."""
+async def overview(engine: AsyncEngine, flt: Filters, exact_max: int | None = None) -> dict[str, Any]:
+    """Totals for the period and filters: the figures of ``agentcore usage --json`` and more.
+
+    Percentiles are None when more than ``exact_max`` rows match (reading them all would be slow).
+    """
     from agentcore.tracing.query import percentile
 
     where = flt.where()
     ttft = CALLS.c.time_to_first_token_ms
+    timings: list[Any] = []
     async with engine.connect() as conn:
         row = (await conn.execute(select(*_aggregates()).where(*where))).one()
-        # Percentiles the way ``usage`` computes them (nearest rank), from one narrow read.
-        timings = (await conn.execute(select(CALLS.c.latency_ms, ttft).where(*where))).all()
-    out = _figures(row)
+        out = _figures(row)
+        if exact_max is None or out["requests"] <= exact_max:
+            # Percentiles the way ``usage`` computes them (nearest rank), from one narrow read.
+            timings = list((await conn.execute(select(CALLS.c.latency_ms, ttft).where(*where))).all())
     latencies = [t[0] for t in timings if t[0] is not None]
     firsts = [t[1] for t in timings if t[1] is not None]
     for name, values in (("latency_ms", latencies), ("ttft_ms", firsts)):
@@ -224,7 +277,7 @@ async def overview(engine: AsyncEngine, flt: Filters) -> dict[str, Any]:
     return out
 
 
-def _bucket(engine: AsyncEngine, unit: str) -> Any:
+def bucket_sql(engine: AsyncEngine, unit: str) -> Any:
     """The start of the minute/hour/day of ``created_at`` as text (``YYYY-MM-DD HH:MM``)."""
     if _is_pg(engine):
         fmt = {"minute": "YYYY-MM-DD HH24:MI", "hour": "YYYY-MM-DD HH24", "day": "YYYY-MM-DD"}[unit]
@@ -235,7 +288,7 @@ def _bucket(engine: AsyncEngine, unit: str) -> Any:
 
 async def series(engine: AsyncEngine, flt: Filters, unit: str) -> list[dict[str, Any]]:
     """Per minute/hour/day: requests, errors, tokens, priced cost, unpriced count, average latency."""
-    bucket = _bucket(engine, unit).label("bucket")
+    bucket = bucket_sql(engine, unit).label("bucket")
     stmt = select(bucket, *_aggregates()).where(*flt.where()).group_by(literal_column("bucket"))
     stmt = stmt.order_by(literal_column("bucket"))
     async with engine.connect() as conn:
@@ -247,7 +300,7 @@ async def breakdown(engine: AsyncEngine, flt: Filters, by: str, limit: int = 25)
     """One row per group (most requests first), with the same figures as the overview."""
     if by not in GROUP_COLUMNS:
         raise ValueError(f"cannot group by {by!r}: choose one of {', '.join(GROUP_COLUMNS)}")
-    keys = [CALLS.c.provider, CALLS.c.model] if by == "model" else [CALLS.c[GROUP_COLUMNS[by]]]
+    keys = [CALLS.c.provider, CALLS.c.model] if by == "model" else [GROUP_COLUMNS[by].label("g")]
     stmt = (
         select(*keys, *_aggregates())
         .where(*flt.where())
@@ -263,7 +316,7 @@ async def breakdown(engine: AsyncEngine, flt: Filters, by: str, limit: int = 25)
         if by == "model":
             group, filters = f"{m['provider']}/{m['model']}", {"provider": m["provider"], "model": m["model"]}
         else:
-            value = m[GROUP_COLUMNS[by]]
+            value = m["g"]
             group = value if value is not None else "(none)"
             filters = {by: group}
         out.append({"group": group, "filters": filters, **_figures(r)})
@@ -277,9 +330,8 @@ def _cursor_where(cursor: str | None) -> list[ColumnElement[bool]]:
     """Keyset pagination on (created_at, id), newest first: rows after the cursor's row."""
     if not cursor:
         return []
-    stamp, _, call_id = cursor.partition("~")
-    when = _time(datetime.fromisoformat(stamp))
-    return [or_(CALLS.c.created_at < when, and_(CALLS.c.created_at == when, CALLS.c.id < call_id))]
+    when, call_id = parse_cursor(cursor)
+    return keyset(CALLS.c.created_at, CALLS.c.id, when, call_id)
 
 
 async def calls_page(
@@ -303,20 +355,6 @@ async def calls_page(
     return rows, nxt
 
 
-async def distinct_values(engine: AsyncEngine, since: datetime, name: str, limit: int = 50) -> list[str]:
-    """The most used values of a filter column since ``since`` (suggestions; any value can be typed)."""
-    column = CALLS.c[FILTER_COLUMNS[name]]
-    stmt = (
-        select(column)
-        .where(CALLS.c.created_at >= since, column.is_not(None))
-        .group_by(column)
-        .order_by(func.count().desc())
-        .limit(limit)
-    )
-    async with engine.connect() as conn:
-        return [str(v) for v in (await conn.execute(stmt)).scalars().all()]
-
-
 # ---- traces -----------------------------------------------------------------------------------
 
 
@@ -326,9 +364,8 @@ async def recent_traces(
     """Root runs, newest first (keyset on created_at, id)."""
     where: list[ColumnElement[bool]] = [SPANS.c.kind == "run", SPANS.c.parent_id.is_(None)]
     if cursor:
-        stamp, _, span_id = cursor.partition("~")
-        when = _time(datetime.fromisoformat(stamp))
-        where.append(or_(SPANS.c.created_at < when, and_(SPANS.c.created_at == when, SPANS.c.id < span_id)))
+        when, span_id = parse_cursor(cursor)
+        where += keyset(SPANS.c.created_at, SPANS.c.id, when, span_id)
     stmt = select(SPANS).where(*where).order_by(SPANS.c.created_at.desc(), SPANS.c.id.desc()).limit(size + 1)
     async with engine.connect() as conn:
         rows = [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
@@ -372,9 +409,8 @@ async def sessions_page(
     s = _table(SessionRow)
     where: list[Any] = []
     if cursor:
-        stamp, _, sid = cursor.partition("~")
-        when = _time(datetime.fromisoformat(stamp))
-        where.append(or_(s.c.updated_at < when, and_(s.c.updated_at == when, s.c.id < sid)))
+        when, sid = parse_cursor(cursor)
+        where += keyset(s.c.updated_at, s.c.id, when, sid)
     stmt = select(s).where(*where).order_by(s.c.updated_at.desc(), s.c.id.desc()).limit(size + 1)
     async with engine.connect() as conn:
         rows = [dict(r._mapping) for r in (await conn.execute(stmt)).all()]

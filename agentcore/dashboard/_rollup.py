@@ -1,35 +1,39 @@
 """Hourly pre-aggregates of the call log, so long periods render fast on millions of rows.
 
-``dash_usage_hourly`` holds, per hour and per dimension value (everything, one model, one module,
-one user, one status), the same sums the overview shows plus latency histograms. It is a cache:
-built from ``llm_call_logs`` on demand, up to hours that ended ``SETTLE`` ago (the writer stores a
-row when its call ends, so a recent hour may still grow); the rest of a period is read from the raw
-rows. Its layout follows ``_queries.TOKEN_COLUMNS``: when that list changes the table is rebuilt.
+``dash_usage_hourly`` holds, per hour and per dimension value (everything, one model, profile,
+target, module, user, gateway key, agent or status), the same sums the overview shows plus latency
+histograms. It is a cache: built from ``llm_call_logs`` on demand, up to hours that ended
+``SETTLE`` ago (the writer stores a row when its call ends, so a recent hour may still grow); the
+rest of a period is read from the raw rows. Its layout follows ``_queries.TOKEN_COLUMNS``: when that list changes the table is rebuilt.
 Percentiles read from it are approximate (histogram buckets ~12% wide) and shown as such.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import case, func, literal, select, text
 
-from agentcore.dashboard._queries import TOKEN_COLUMNS
+from agentcore.dashboard._queries import GROUP_COLUMNS, NOT_REPORTED, TOKEN_COLUMNS, UNPRICED
 from agentcore.tracing.calllog import CALLS
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 TABLE = "dash_usage_hourly"
 STATE = "dash_rollup_state"
 SETTLE = timedelta(hours=2)
-# Dimension -> call-log column. "all" has the value "".
-DIMS: dict[str, str] = {"model": "model", "module": "module", "user": "user_id", "status": "status"}
+# Dimension -> call-log column: every breakdown group but the session (one row per session and
+# hour would be nearly as many rows as the log), and the status filter. "all" has the value "".
+DIMS: dict[str, ColumnElement[Any]] = {
+    **{name: column for name, column in GROUP_COLUMNS.items() if name != "session"},
+    "status": CALLS.c.status,
+}
 # Latency histogram upper bounds (ms): 1 ms .. ~50 min, x1.25 per bucket.
 BOUNDS: tuple[float, ...] = tuple(round(1.25**i, 3) for i in range(0, 70))
 NONE = "(none)"
@@ -40,16 +44,6 @@ LAYOUT = hashlib.sha256(json.dumps([SUMS, BOUNDS, sorted(DIMS)]).encode()).hexdi
 
 def hour_of(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H")
-
-
-def _bucket(value: float) -> int:
-    return min(bisect.bisect_left(BOUNDS, value), len(BOUNDS) - 1)
-
-
-def hist_add(hist: dict[int, int], value: float | None) -> None:
-    if value is not None:
-        b = _bucket(value)
-        hist[b] = hist.get(b, 0) + 1
 
 
 def hist_percentile(hist: dict[int, int], q: float) -> float | None:
@@ -67,7 +61,7 @@ def hist_percentile(hist: dict[int, int], q: float) -> float | None:
     return None
 
 
-def _ddl(pg: bool) -> list[str]:
+def ddl(pg: bool) -> list[str]:
     real = "DOUBLE PRECISION" if pg else "REAL"
     sums = ", ".join(
         f"{s} {real if s in ('cost_priced', 'latency_sum') else 'BIGINT'} NOT NULL DEFAULT 0" for s in SUMS
@@ -80,9 +74,6 @@ def _ddl(pg: bool) -> list[str]:
     ]
 
 
-_REPORTED = "usage_reported" in CALLS.c
-
-
 class Acc:
     __slots__ = ("lat", "sums", "ttft")
 
@@ -92,33 +83,14 @@ class Acc:
         self.ttft: dict[int, int] = {}
 
 
-def add_row(acc: Acc, row: Any) -> None:
-    s = acc.sums
-    s["requests"] += 1
-    s["errors"] += row.status == "error"
-    for name, _ in TOKEN_COLUMNS:
-        s[name] += getattr(row, name) or 0
-    if row.cost_usd is None:
-        s["unpriced"] += row.status == "success"  # as _queries.UNPRICED
-    else:
-        s["cost_priced"] += row.cost_usd
-    if _REPORTED and row.usage_reported is not None and not row.usage_reported:
-        s["not_reported"] += 1
-    s["latency_sum"] += row.latency_ms or 0.0
-    if row.time_to_first_token_ms is not None:
-        s["ttft_count"] += 1
-    hist_add(acc.lat, row.latency_ms)
-    hist_add(acc.ttft, row.time_to_first_token_ms)
-
-
 async def refresh(engine: AsyncEngine, now: datetime | None = None) -> str | None:
     """Roll up every settled hour not rolled up yet; the first hour *not* covered (None: nothing yet)."""
 
     pg = engine.dialect.name == "postgresql"
     settled = hour_of((now or datetime.now(UTC)) - SETTLE)
     async with engine.begin() as conn:
-        for ddl in _ddl(pg):
-            await conn.execute(text(ddl))
+        for statement in ddl(pg):
+            await conn.execute(text(statement))
         if pg:  # one worker rolls up at a time; the others wait and find it done
             await conn.execute(text("SELECT pg_advisory_xact_lock(872315)"))
         state = (await conn.execute(text(f"SELECT layout, upto FROM {STATE} WHERE name = 'calls'"))).first()
@@ -146,26 +118,22 @@ def hour_start(hour: str) -> datetime:
     return datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
 
 
-def _bucket_sql(column: Any) -> Any:
-    """``_bucket`` in SQL: the index of the first bound >= the value."""
-    from sqlalchemy import case
+def bucket_sql(column: Any) -> Any:
+    """The histogram bucket of a value: the index of the first bound >= it (the last for larger
+    values), as a binary search of nested CASEs (7 comparisons a row, not 70)."""
 
-    return case(*((column <= bound, i) for i, bound in enumerate(BOUNDS[:-1])), else_=len(BOUNDS) - 1)
+    def search(low: int, high: int) -> Any:  # the answer is in [low, high]
+        if low == high:
+            return low
+        mid = (low + high) // 2
+        return case((column <= BOUNDS[mid], search(low, mid)), else_=search(mid + 1, high))
+
+    return case((column.is_(None), None), else_=search(0, len(BOUNDS) - 1))
 
 
-async def _aggregate(
-    conn: AsyncConnection, pg: bool, where: list[Any]
-) -> dict[tuple[str, str, str, str], Acc]:
-    """The rollup rows of the matching call-log rows, summed by the database (a few scans per
-    dimension instead of every row through Python)."""
-    from sqlalchemy import func, literal, select
-
-    from agentcore.dashboard._queries import NOT_REPORTED, UNPRICED
-
-    hour = (
-        func.to_char(CALLS.c.created_at, "YYYY-MM-DD HH24") if pg else func.substr(CALLS.c.created_at, 1, 13)
-    )
-    measures = [
+def measures() -> list[Any]:
+    """The sums of ``SUMS`` over a set of call-log rows, labelled by name."""
+    return [
         func.count().label("requests"),
         func.sum(case_(CALLS.c.status == "error")).label("errors"),
         *(func.sum(CALLS.c[n]).label(n) for n, _ in TOKEN_COLUMNS),
@@ -175,35 +143,50 @@ async def _aggregate(
         func.sum(CALLS.c.latency_ms).label("latency_sum"),
         func.count(CALLS.c.time_to_first_token_ms).label("ttft_count"),
     ]
+
+
+def hour_sql(pg: bool) -> Any:
+    return (
+        func.to_char(CALLS.c.created_at, "YYYY-MM-DD HH24") if pg else func.substr(CALLS.c.created_at, 1, 13)
+    )
+
+
+async def _aggregate(
+    conn: AsyncConnection, pg: bool, where: list[Any]
+) -> dict[tuple[str, str, str, str], Acc]:
+    """The rollup rows of the matching call-log rows, summed by the database (a few scans per
+    dimension instead of every row through Python)."""
+    hour = hour_sql(pg)
     accs: dict[tuple[str, str, str, str], Acc] = {}
     for dim in ("all", *DIMS):
         if dim == "all":
             keys: list[Any] = [hour.label("h"), literal("").label("v"), literal("").label("p")]
+            groups: list[Any] = [hour]
         else:
-            column = CALLS.c[DIMS[dim]]
+            column = DIMS[dim]
             provider = CALLS.c.provider if dim == "model" else literal("")
             keys = [hour.label("h"), column.label("v"), provider.label("p")]
-        groups = [k for k in keys[: 3 if dim == "model" else 2]] if dim != "all" else [keys[0]]
-        result = await conn.execute(select(*keys, *measures).where(*where).group_by(*groups))
+            groups = [hour, column, *([provider] if dim == "model" else [])]
+        result = await conn.execute(select(*keys, *measures()).where(*where).group_by(*groups))
         for row in result:
-            acc = accs[(row.h, dim, NONE if row.v is None else str(row.v), row.p)] = Acc()
+            # Values are cut to the column's 200 characters: two that share those are merged.
+            acc = accs.setdefault((row.h, dim, NONE if row.v is None else str(row.v)[:200], row.p), Acc())
             m = row._mapping
             for name in SUMS:
-                acc.sums[name] = m[name] or 0
+                acc.sums[name] += m[name] or 0
         for hist, value in (("lat", CALLS.c.latency_ms), ("ttft", CALLS.c.time_to_first_token_ms)):
-            b = _bucket_sql(value).label("b")
-            stmt = select(*keys, b, func.count().label("n")).where(*where, value.is_not(None))
+            b = bucket_sql(value)
+            stmt = select(*keys, b.label("b"), func.count().label("n")).where(*where, value.is_not(None))
             result = await conn.execute(stmt.group_by(*groups, b))
             for row in result:
-                acc = accs.get((row.h, dim, NONE if row.v is None else str(row.v), row.p))
+                acc = accs.get((row.h, dim, NONE if row.v is None else str(row.v)[:200], row.p))
                 if acc is not None:
-                    getattr(acc, hist)[int(row.b)] = int(row.n)
+                    counts: dict[int, int] = getattr(acc, hist)
+                    counts[int(row.b)] = counts.get(int(row.b), 0) + int(row.n)
     return accs
 
 
 def case_(condition: Any) -> Any:
-    from sqlalchemy import case
-
     return case((condition, 1), else_=0)
 
 
@@ -255,3 +238,35 @@ async def hists(
         return list(
             (await conn.execute(text(f"SELECT lat_hist, ttft_hist FROM {TABLE} WHERE {where}"), params)).all()
         )
+
+
+async def suggestions(
+    engine: AsyncEngine, names: tuple[str, ...], now: datetime | None = None, limit: int = 50
+) -> dict[str, list[str]]:
+    """The most used values of each filter over the last week, for the Calls page's suggestions:
+    the rollup's settled hours plus the raw rows after them (without a rollup: the last day's
+    rows). Any value can still be typed."""
+    from agentcore.dashboard._queries import FILTER_COLUMNS
+
+    now = now or datetime.now(UTC)
+    out: dict[str, list[str]] = {}
+    async with engine.connect() as conn:
+        state = (await conn.execute(text(f"SELECT layout, upto FROM {STATE} WHERE name = 'calls'"))).first()
+        rolled = state is not None and state[0] == LAYOUT
+        raw_since = now - timedelta(days=1)
+        if state is not None and rolled:
+            raw_since = max(raw_since, hour_start(state[1]))
+        for name in names:
+            counts: dict[str, int] = {}
+            if rolled and name in DIMS:
+                sql = (f"SELECT value, SUM(requests) FROM {TABLE} WHERE dim = :d AND hour >= :h "
+                       "AND value <> :none GROUP BY value")  # fmt: skip
+                params = {"d": name, "h": hour_of(now - timedelta(days=7)), "none": NONE}
+                for value, n in await conn.execute(text(sql), params):
+                    counts[str(value)] = int(n)
+            column = FILTER_COLUMNS[name]
+            stmt = select(column, func.count()).where(CALLS.c.created_at >= raw_since, column.is_not(None))
+            for value, n in await conn.execute(stmt.group_by(column)):
+                counts[str(value)] = counts.get(str(value), 0) + int(n)
+            out[name] = sorted(counts, key=lambda v: -counts[v])[:limit]
+    return out

@@ -1,5 +1,9 @@
 """The overview's figures for a period: exact from the raw rows for short periods and narrow
-filters, from the hourly rollup plus the raw rows at the period's edges otherwise."""
+filters, from the hourly rollup plus the raw rows of the period's partial edge hours otherwise.
+
+Everything is summed by the database (GROUP BY): Python only adds up the few dozen rows of sums
+it gets back, whatever the number of calls.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, literal, or_, select
 
 from agentcore.dashboard import _queries, _rollup
 from agentcore.tracing.calllog import CALLS
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from agentcore.dashboard._format import View
@@ -21,9 +26,11 @@ if TYPE_CHECKING:
 # Periods up to this long are read from the raw rows (exact percentiles); a day of a busy log
 # (30,000+ rows) already takes longer than the 300 ms page budget that way.
 RAW_SPAN = timedelta(hours=6)
-# A breakdown by a group the rollup does not hold (session, key) reads the raw rows of at most this.
-GROUP_SPAN = timedelta(hours=24)
-_FMT = {"minute": "%Y-%m-%d %H:%M", "hour": "%Y-%m-%d %H", "day": "%Y-%m-%d"}
+# A breakdown by a group the rollup does not hold (session) reads the raw rows of at most this.
+GROUP_SPAN = timedelta(hours=6)
+# Exact (nearest-rank) percentiles read the latencies of at most this many rows; above, they come
+# from a histogram summed in SQL (approximate, shown as such).
+EXACT_MAX = 20_000
 
 
 @dataclass
@@ -82,19 +89,24 @@ def _merge_hists(acc: _rollup.Acc, row: Any) -> None:
             hist[int(b)] = hist.get(int(b), 0) + n
 
 
-async def _raw_rows(engine: AsyncEngine, flt: _queries.Filters) -> list[Any]:
-    cols = ["created_at", "provider", "status", "cost_usd", "latency_ms", "time_to_first_token_ms",
-            *_rollup.DIMS.values(), *(n for n, _ in _queries.TOKEN_COLUMNS),
-            *(["usage_reported"] if "usage_reported" in CALLS.c else [])]  # fmt: skip
-    stmt = select(*(CALLS.c[c] for c in dict.fromkeys(cols))).where(*flt.where())
+async def _raw_hists(engine: AsyncEngine, where: list[ColumnElement[bool]], acc: _rollup.Acc) -> None:
+    """Add the latency and TTFT histograms of the matching raw rows (one GROUP BY both buckets)."""
+    lat = _rollup.bucket_sql(CALLS.c.latency_ms)
+    ttft = _rollup.bucket_sql(CALLS.c.time_to_first_token_ms)
+    stmt = select(lat.label("lat"), ttft.label("ttft"), func.count().label("n")).where(*where)
     async with engine.connect() as conn:
-        return list((await conn.execute(stmt)).all())
+        for row in await conn.execute(stmt.group_by(lat, ttft)):
+            for hist, b in ((acc.lat, row.lat), (acc.ttft, row.ttft)):
+                if b is not None:
+                    hist[int(b)] = hist.get(int(b), 0) + int(row.n)
 
 
-def _when(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+def _group_keys(by: str) -> tuple[list[Any], list[Any]]:
+    """(selected, grouped) expressions of a breakdown: labelled ``v`` (value) and ``p`` (provider)."""
+    if by == "model":
+        return [CALLS.c.model.label("v"), CALLS.c.provider.label("p")], [CALLS.c.model, CALLS.c.provider]
+    column = _queries.GROUP_COLUMNS[by]
+    return [column.label("v"), literal("").label("p")], [column]
 
 
 async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | None = None) -> Usage | None:
@@ -117,41 +129,51 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
         return None
     first_dt = _rollup.hour_start(first) if start else None
     last_dt = _rollup.hour_start(last)
-    edges: list[Any] = []
+    # The raw rows outside the whole hours: the partial first hour and everything from ``last``.
+    tail = [CALLS.c.created_at >= last_dt, *([CALLS.c.created_at < view.end] if view.end else [])]
+    spans: list[ColumnElement[bool]] = [and_(*tail)]
     if start is not None and first_dt is not None and first_dt > start:
-        edges += await _raw_rows(engine, _queries.Filters(start, first_dt, view.filters.equal))
-    edges += await _raw_rows(engine, _queries.Filters(last_dt, view.end, view.filters.equal))
+        spans.append(and_(CALLS.c.created_at >= start, CALLS.c.created_at < first_dt))
+    edge = [or_(*spans) if len(spans) > 1 else spans[0], *_queries.Filters(equal=view.filters.equal).where()]
 
     d, value, provider = dim
-    fmt = _FMT[view.unit]
     total = _rollup.Acc()
     series: dict[str, _rollup.Acc] = {}
-    for row in await _rollup.sums(engine, d, value, provider, first, last):
-        if row.requests:
-            _merge(total, row)
     for row in await _rollup.hists(engine, d, value, provider, first, last):
         _merge_hists(total, row)
     for row in await _rollup.sums(engine, d, value, provider, first, last, group="hour"):
+        _merge(total, row)
         key = row.hour[:10] if view.unit == "day" else row.hour  # rollup hours read "YYYY-MM-DD HH"
         _merge(series.setdefault(key, _rollup.Acc()), row)
-    for row in edges:
-        _rollup.add_row(total, row)
-        _rollup.add_row(series.setdefault(_when(row.created_at).strftime(fmt), _rollup.Acc()), row)
+    # The raw edges in one GROUP BY (bucket of the chart, group of the breakdown): the total,
+    # the series and the breakdown are sums of its few rows.
+    rolled_groups = by in _rollup.DIMS and d in ("all", by)
+    bucket = _queries.bucket_sql(engine, view.unit)
+    selected, grouped = (
+        _group_keys(by) if rolled_groups else ([literal("").label("v"), literal("").label("p")], [])
+    )
+    stmt = (
+        select(bucket.label("bucket"), *selected, *_rollup.measures()).where(*edge).group_by(bucket, *grouped)
+    )
+    async with engine.connect() as conn:
+        edge_rows = list(await conn.execute(stmt))
+    for row in edge_rows:
+        _merge(total, row)
+        _merge(series.setdefault(str(row.bucket), _rollup.Acc()), row)
+    await _raw_hists(engine, edge, total)
     points = [{"bucket": k, **_figures(series[k])} for k in sorted(series)]
 
     groups: list[dict[str, Any]] | None = None
-    if by in _rollup.DIMS and (d in ("all", by)):
+    if rolled_groups:
         accs: dict[tuple[str, str], _rollup.Acc] = {}
         rows = await _rollup.sums(
             engine, by, value if d == by else "*", provider, first, last, "value, provider"
         )
         for row in rows:
             _merge(accs.setdefault((row.value, row.provider), _rollup.Acc()), row)
-        column = _rollup.DIMS[by]
-        for row in edges:
-            v = getattr(row, column)
-            key = (_rollup.NONE if v is None else str(v), row.provider if by == "model" else "")
-            _rollup.add_row(accs.setdefault(key, _rollup.Acc()), row)
+        for row in edge_rows:
+            key = (_rollup.NONE if row.v is None else str(row.v)[:200], row.p)
+            _merge(accs.setdefault(key, _rollup.Acc()), row)
         ranked = sorted(accs.items(), key=lambda kv: -kv[1].sums["requests"])[:25]
         groups = []
         for (v, p), acc in ranked:
@@ -162,7 +184,7 @@ async def from_rollup(engine: AsyncEngine, view: View, by: str, now: datetime | 
             groups.append({"group": label, "filters": filters, **_figures(acc)})
     since: datetime | None = None
     if groups is None:
-        # A group the rollup does not hold (session, key...): the raw rows of the last GROUP_SPAN only.
+        # A group the rollup does not hold (session): the raw rows of the last GROUP_SPAN only.
         since = end - GROUP_SPAN if start is None or end - start > GROUP_SPAN else start
         narrow = _queries.Filters(since, view.end, view.filters.equal)
         groups = await _queries.breakdown(engine, narrow, by)
@@ -175,7 +197,14 @@ async def usage(engine: AsyncEngine, view: View, by: str) -> Usage:
     rolled = await from_rollup(engine, view, by)
     if rolled is not None:
         return rolled
-    figures = await _queries.overview(engine, view.filters)
+    figures = await _queries.overview(engine, view.filters, exact_max=EXACT_MAX)
+    approximate = False
+    if figures["p50_latency_ms"] is None and figures["requests"] > EXACT_MAX:
+        # Too many rows to read their latencies: percentiles from a histogram summed in SQL.
+        acc = _rollup.Acc()
+        await _raw_hists(engine, view.filters.where(), acc)
+        figures.update({k: v for k, v in _figures(acc).items() if k.startswith("p")})
+        approximate = True
     points = await _queries.series(engine, view.filters, view.unit)
     groups = await _queries.breakdown(engine, view.filters, by)
-    return Usage(figures, points, groups, approximate=False)
+    return Usage(figures, points, groups, approximate=approximate)

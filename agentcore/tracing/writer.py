@@ -154,7 +154,8 @@ class CallLogWriter:
         if self._queue and (self._task is None or self._task.done()):
             self._start()
         task, self._task = self._task, None
-        if task is not None:
+        # A task of an earlier loop (the agent was used from another ``asyncio.run``) ended with it.
+        if task is not None and task.get_loop() is asyncio.get_running_loop():
             self._wake.set()
             await task
         if self._engine is not None:

@@ -1,4 +1,4 @@
-"""Token counting, windows, prompts, repair, and compression through the Agent and the fake server."""
+"""Token counting, windows, prompts, repair, and compression through the Agent (driven by the doubles)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from agentcore.context.prompt import render
 from agentcore.context.repair import INTERRUPTED, repair
 from agentcore.context.tokens import TokenCounter
 from agentcore.context.windows import DEFAULT_WINDOW, window_for
-from agentcore.errors import LimitError
+from agentcore.errors import ContextLengthExceeded, LimitError
+from agentcore.llm.request import LLMRequest
 from agentcore.messages import InternalMessage, ToolCall
 from agentcore.storage.db import dispose_engines
+from agentcore.testing import AgentInfo, FunctionModel, ScriptedModel
 from agentcore.tools.base import ToolSpec
-from tests.fakes import FakeOpenAI, RecordedRequest
-from tests.storage._util import agent_on
+from tests.storage._util import double_on
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -125,24 +126,21 @@ def test_repair_drops_orphans_and_fills_missing_results() -> None:
     ]
 
 
-def _is_summary_request(request: RecordedRequest) -> bool:
-    messages = request.json["messages"]
-    return messages[0]["role"] == "system" and messages[0]["content"] == SUMMARY_SYSTEM
+def _is_summary(request: LLMRequest) -> bool:
+    return request.system == SUMMARY_SYSTEM
 
 
-async def test_summaries_are_stored_and_reused_not_regenerated(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    def reply(request: RecordedRequest) -> str:
-        return "SUMMARY-ONE: the user counted words." if _is_summary_request(request) else "ok"
+async def test_summaries_are_stored_and_reused_not_regenerated(tmp_path: Path) -> None:
+    def reply(messages: list[InternalMessage], info: AgentInfo) -> str:
+        return "SUMMARY-ONE: the user counted words." if info.system == SUMMARY_SYSTEM else "ok"
 
-    fake_openai.set_default(reply)
+    model = FunctionModel(reply)
     url = f"sqlite+aiosqlite:///{tmp_path / 'mem.db'}"
     extra = {"context": {"maxTokens": 2000, "reserveOutput": 0, "compression": {"strategy": "summarize"}}}
     word = " ".join(f"w{i}" for i in range(60))
-    async with agent_on(url, fake_openai.url, tmp_path, **extra) as agent:
+    async with double_on(url, model, tmp_path, **extra) as agent:
         turn = 0
-        while not any(_is_summary_request(r) for r in fake_openai.requests):
+        while not any(_is_summary(r) for r in model.requests):
             turn += 1
             assert turn < 20, "compression never triggered"
             await agent.run(f"{turn}: {word}", session="long")
@@ -151,18 +149,17 @@ async def test_summaries_are_stored_and_reused_not_regenerated(
             await agent.run(f"{turn}: {word}", session="long")
         stored = len(agent.session("long").messages)
     await dispose_engines()
-    async with agent_on(url, fake_openai.url, tmp_path, **extra) as agent:  # a new process resumes
+    async with double_on(url, model, tmp_path, **extra) as agent:  # a new process resumes
         turn += 1
         await agent.run(f"{turn}: {word}", session="long")
-    summaries = [r for r in fake_openai.requests if _is_summary_request(r)]
+    summaries = [r for r in model.requests if _is_summary(r)]
     assert len(summaries) == 1
-    turns = [r for r in fake_openai.requests if not _is_summary_request(r)]
+    turns = [r for r in model.requests if not _is_summary(r)]
     after = turns[-3:]
     for request in after:
-        system = request.json["messages"][0]
-        assert system["role"] == "system" and "SUMMARY-ONE" in system["content"]
-        assert request.json["messages"][-1]["content"].startswith(f"{turns.index(request) + 1}:")
-    assert len(after[-1]["messages"] if isinstance(after[-1], dict) else after[-1].json["messages"]) < stored
+        assert request.system is not None and "SUMMARY-ONE" in request.system
+        assert request.messages[-1].text.startswith(f"{turns.index(request) + 1}:")
+    assert len(after[-1].messages) < stored
     import sqlite3
 
     with sqlite3.connect(tmp_path / "mem.db") as conn:
@@ -170,66 +167,71 @@ async def test_summaries_are_stored_and_reused_not_regenerated(
         assert conn.execute("SELECT COUNT(*) FROM agentcore_messages").fetchone()[0] == 2 * turn  # complete
 
 
-async def test_context_length_exceeded_compresses_harder_and_retries_once(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    async with agent_on(
-        "memory://", fake_openai.url, tmp_path, context={"compression": {"strategy": "oldest"}}
-    ) as agent:
+def too_long(model: str = "function") -> ContextLengthExceeded:
+    """What a provider's "maximum context length" error becomes (mapped in tests/llm/test_retry.py)."""
+    return ContextLengthExceeded("maximum context length exceeded", provider="test", model=model)
+
+
+class Refusing:
+    """Answers "ok", except for the next ``refuse`` requests, which do not fit."""
+
+    def __init__(self) -> None:
+        self.refuse = 0
+
+    def __call__(self, messages: list[InternalMessage], info: AgentInfo) -> str:
+        if self.refuse:
+            self.refuse -= 1
+            raise too_long()
+        return "fits now" if messages[-1].text == "last question" else "ok"
+
+
+async def test_context_length_exceeded_compresses_harder_and_retries_once(tmp_path: Path) -> None:
+    refusing = Refusing()
+    model = FunctionModel(refusing)
+    oldest = {"compression": {"strategy": "oldest"}}
+    async with double_on("memory://", model, tmp_path, context=oldest) as agent:
         for i in range(6):
             await agent.run(f"turn {i}", session="cle")
-        fake_openai.reply_error(
-            400, code="context_length_exceeded", message="This model's maximum context length is 100 tokens."
-        )
-        fake_openai.reply_text("fits now")
+        refusing.refuse = 1
         result = await agent.run("last question", session="cle")
     assert result.text == "fits now"
-    failed, retried = fake_openai.requests[-2:]
-    assert len(failed.json["messages"]) == 13
-    assert 0 < len(retried.json["messages"]) < 13
-    assert retried.json["messages"][-1] == {"role": "user", "content": "last question"}
+    failed, retried = model.requests[-2:]
+    assert len(failed.messages) == 13
+    assert 0 < len(retried.messages) < 13
+    assert (retried.messages[-1].role, retried.messages[-1].text) == ("user", "last question")
 
 
-async def test_context_length_exceeded_twice_is_an_error(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    from agentcore.errors import ContextLengthExceeded
-
+async def test_context_length_exceeded_twice_is_an_error(tmp_path: Path) -> None:
+    refusing = Refusing()
+    model = FunctionModel(refusing)
     oldest = {"compression": {"strategy": "oldest"}}
-    async with agent_on("memory://", fake_openai.url, tmp_path, context=oldest) as agent:
+    async with double_on("memory://", model, tmp_path, context=oldest) as agent:
         await agent.run("hello", session="x")
-        for _ in range(3):
-            fake_openai.reply_error(
-                400, code="context_length_exceeded", message="maximum context length exceeded"
-            )
+        refusing.refuse = 3
         with pytest.raises(ContextLengthExceeded):
             await agent.run("again", session="x")
-        assert len(fake_openai.requests) == 3  # one retry, not a loop
-        fake_openai.clear()
-        fake_openai.reply_error(
-            400, code="context_length_exceeded", message="maximum context length exceeded"
-        )
+        assert len(model.requests) == 3  # one retry, not a loop
+        model.requests.clear()
+        refusing.refuse = 1
         with pytest.raises(ContextLengthExceeded):
             await agent.run("a single message that does not fit", session="alone")
-    assert len(fake_openai.requests) == 1  # nothing to drop: no pointless retry
+    assert len(model.requests) == 1  # nothing to drop: no pointless retry
 
 
-async def test_a_message_that_cannot_fit_is_a_clear_limit_error(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    async with agent_on(
-        "memory://", fake_openai.url, tmp_path, context={"maxTokens": 256, "reserveOutput": 0}
-    ) as agent:
+async def test_a_message_that_cannot_fit_is_a_clear_limit_error(tmp_path: Path) -> None:
+    model = ScriptedModel([])
+    tight = {"maxTokens": 256, "reserveOutput": 0}
+    async with double_on("memory://", model, tmp_path, context=tight) as agent:
         with pytest.raises(LimitError, match=r"budget is 256"):
             await agent.run("word " * 2000, session="big")
-    assert fake_openai.requests == []
+    assert model.requests == []
 
 
-async def test_system_prompt_from_prompt_files_with_tool_list(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
+async def test_system_prompt_from_prompt_files_with_tool_list(tmp_path: Path) -> None:
     (tmp_path / "prompts").mkdir()
     (tmp_path / "prompts" / "10-role.md").write_text("You are terse.", encoding="utf-8")
     (tmp_path / "prompts" / "20-tools.md").write_text("Model {model}. Tools:\n{tools}", encoding="utf-8")
-    async with agent_on("memory://", fake_openai.url, tmp_path) as agent:
+    model = ScriptedModel(["hello"])
+    async with double_on("memory://", model, tmp_path) as agent:
         await agent.run("hi")
-    system = fake_openai.requests[0].json["messages"][0]
-    assert system == {"role": "system", "content": "You are terse.\n\nModel gpt-4o-mini. Tools:\n(no tools)"}
+    assert model.requests[0].system == "You are terse.\n\nModel gpt-4o-mini. Tools:\n(no tools)"

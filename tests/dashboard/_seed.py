@@ -76,3 +76,17 @@ def sqlite_path(url: str) -> Path:
 def sqlite_rows(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(sqlite_path(url)) as conn:
         return conn.execute(sql, args).fetchall()
+
+
+KEYED_COLUMNS = (*UNPRICED_COLUMNS, "profile", "target", "tags")
+
+
+def keyed_rows() -> list[tuple[Any, ...]]:
+    """Priced calls served by the gateway under two API keys (the ``key_id`` tag) and profiles."""
+    when = datetime.now(UTC) - timedelta(minutes=7)
+    out: list[tuple[Any, ...]] = []
+    for i, key in enumerate(("k-red", "k-blue", "k-blue", "k-red", "k-blue")):
+        out.append((uuid.uuid4().hex, "openai", "gpt-4o-mini", "gateway", "erin", None, "success",
+                    1000 + 100 * i, 50, 1050 + 100 * i, 0.0005, 300.0 + i, when, f"p-{key}", "primary",
+                    f'{{"key_id": "{key}", "route": "chat"}}'))  # fmt: skip
+    return out

@@ -77,6 +77,7 @@ async def seeded(db_url: str, fake_openai: FakeOpenAI, tmp_path: Path) -> str:
 
     await _seed.agent_runs(fake_openai, tmp_path, db_url)
     await _seed.insert(db_url, _seed.unpriced_rows(3))
+    await _seed.insert(db_url, _seed.keyed_rows(), _seed.KEYED_COLUMNS)
     await dispose_engines()
     return db_url
 
@@ -150,6 +151,23 @@ async def test_dashboard_in_chromium(page: Any, server: str, seeded: str) -> Non
     await page.click("[data-period='30d']")
     await page.wait_for_url(re.compile(r"period=30d"))
     assert await page.inner_text("[data-fig=requests]") == str(requests)
+
+    # Group by the gateway's key (read from each call's tags): each row is the database's count.
+    await page.click("[data-by=key]")
+    await page.wait_for_url(re.compile(r"by=key"))
+    expected = await asyncio.to_thread(
+        _seed.sqlite_rows, seeded,
+        "SELECT coalesce(json_extract(tags, '$.key_id'), '(none)'), count(*), sum(prompt_tokens) "
+        "FROM llm_call_logs GROUP BY 1",
+    )  # fmt: skip
+    assert {k for k, _, _ in expected} == {"k-red", "k-blue", "(none)"}
+    for key, count, prompt_sum in expected:
+        cells = page.locator(f"#breakdown tr[data-group='{key}'] td")
+        assert await cells.nth(1).inner_text() == str(count)
+        assert await cells.nth(3).inner_text() == f"{prompt_sum:,}"
+    await page.click("#breakdown tr[data-group=k-blue] td.key a")
+    await page.wait_for_url(re.compile(r"key=k-blue"))
+    assert await page.inner_text("[data-fig=requests]") == "3"
 
     # Calls, filtered by user through the form: the filter lands in the URL.
     await page.click("nav >> text=Calls")

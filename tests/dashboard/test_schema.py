@@ -45,7 +45,56 @@ async def test_a_call_log_from_before_the_dashboard_gets_its_indexes_in_place(db
         page = (await c.get("/calls?period=1h&user=erin")).text
     assert len(re.findall(r'<tr class="success"', page)) == 4
     assert {name for name, _, _ in _schema.INDEXES} <= _index_names(db)
-    assert db.query("SELECT version FROM agentcore_schema WHERE name = 'dashboard'") == [(1,)]
+    assert db.query("SELECT version FROM agentcore_schema WHERE name = 'dashboard'") == [
+        (_schema.SCHEMA_VERSION,)
+    ]
+
+
+V2_INDEXES = {name for name, _, _ in _schema.INDEXES_V2} | {_schema.KEY_INDEX}
+
+
+async def test_a_v1_dashboard_database_gets_the_v2_indexes_and_rollup_tables_in_place(db: Db) -> None:
+    from agentcore.storage import db as storage
+    from agentcore.storage.db import dispose_engines
+
+    when = datetime.now(UTC) - timedelta(minutes=5)
+    columns = (*_seed.UNPRICED_COLUMNS, "profile", "tags")
+    rows = [(*r, "cheap", '{"key_id": "k-blue"}') for r in _seed.unpriced_rows(3, user="erin")]
+    rows += [(*r, None, "not json") for r in _seed.unpriced_rows(2, user="erin")]
+    await _seed.insert(db.url, rows, columns)
+    # Back to the v1 layout: v1 indexes only, no rollup tables, version 1.
+    await dispose_engines()
+    for name in V2_INDEXES:
+        db.query(f"DROP INDEX IF EXISTS {name}")
+    db.query(f"DROP TABLE IF EXISTS {_rollup.TABLE}")
+    db.query(f"DROP TABLE IF EXISTS {_rollup.STATE}")
+    db.query("UPDATE agentcore_schema SET version = 1 WHERE name = 'dashboard'")
+    storage._ready.clear()  # pyright: ignore[reportPrivateUsage]
+    assert not V2_INDEXES & _index_names(db)
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_dashboard_app(db.url)), base_url="http://t"
+    ) as c:
+        by_key = (await c.get(f"/calls?period=custom&from={when:%Y-%m-%dT00:00}&key=k-blue")).text
+        by_profile = (await c.get("/calls?period=1h&profile=cheap")).text
+    assert len(re.findall(r'<tr class="success"', by_key)) == 3
+    assert len(re.findall(r'<tr class="success"', by_profile)) == 3
+    assert V2_INDEXES - ({_schema.KEY_INDEX} if db.kind != "sqlite" else set()) <= _index_names(db)
+    assert db.query("SELECT version FROM agentcore_schema WHERE name = 'dashboard'") == [(2,)]
+    assert db.query(f"SELECT count(*) FROM {_rollup.TABLE}") == [(0,)]
+    if db.kind == "sqlite":  # the key filter reads its expression index
+        from sqlalchemy import select
+
+        from agentcore.dashboard._queries import FILTER_COLUMNS, Filters
+        from agentcore.storage.db import open_database
+        from agentcore.tracing.calllog import CALLS
+
+        engine = await open_database(db.url)
+        stmt = select(CALLS.c.id).where(*Filters(equal={"key": "k-blue"}).where())
+        sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+        plan = db.query(f"EXPLAIN QUERY PLAN {sql}")
+        assert _schema.KEY_INDEX in str(plan), plan
+        assert "key" in FILTER_COLUMNS
 
 
 async def test_long_periods_read_the_rollup_with_exact_counts_tokens_and_cost(db: Db) -> None:

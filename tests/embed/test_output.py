@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from agentcore import Agent, OutputValidationError, PartialOutput
 from agentcore.config.loader import load_config_from_dict
-from agentcore.testing import FunctionModel, TestModel
+from agentcore.testing import FunctionModel, ScriptedModel, TestModel
 from tests.fakes import FakeAnthropic, FakeOpenAI, RecordedRequest, ToolCallsReply
 from tests.llm._family import anthropic_config
 
@@ -40,33 +40,37 @@ async def test_openai_gets_a_strict_json_schema_and_the_output_is_validated(
     assert "tools" not in fake_openai.requests[0].body_dict
 
 
-async def test_an_invalid_answer_goes_back_with_its_errors(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    from tests.helpers import openai_config
+# The re-ask loop is the same for every provider: it runs on a double (native mode, as on OpenAI).
 
-    fake_openai.reply_text('{"name": "Paris", "population": "many"}')
-    fake_openai.reply_text('{"name": "Paris", "population": 3}')
-    agent = Agent(openai_config(fake_openai.url, tmp_path))
+
+async def test_an_invalid_answer_goes_back_with_its_errors() -> None:
+    model = ScriptedModel(['{"name": "Paris", "population": "many"}', '{"name": "Paris", "population": 3}'])
+    agent = Agent(model=model)
     try:
-        result = await agent.run("city?", output_type=City)
+        result = await agent.run("city?", output_type=City, output_mode="native")
     finally:
         await agent.close()
     assert result.output.population == 3
-    retry = fake_openai.requests[1].body_dict["messages"][-1]
-    assert retry["role"] == "user" and "population" in retry["content"] and "integer" in retry["content"]
+    retry = model.requests[1].messages[-1]
+    assert retry.role == "user" and "population" in retry.text and "integer" in retry.text
 
 
-async def test_output_retries_bound_the_re_asks(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    from tests.helpers import openai_config
-
-    for _ in range(3):
-        fake_openai.reply_text("not json at all")
-    agent = Agent(openai_config(fake_openai.url, tmp_path, outputRetries=1))
+async def test_output_retries_bound_the_re_asks(tmp_path: Path) -> None:
+    model = ScriptedModel(["not json at all"] * 3)
+    config = load_config_from_dict(
+        {
+            "llm": {"provider": "openai", "model": "gpt-4o-mini", "outputRetries": 1},
+            "storage": {"url": "memory://"},
+        },
+        base_dir=tmp_path,
+    )
+    agent = Agent(config, model=model)
     try:
         with pytest.raises(OutputValidationError, match="outputRetries"):
-            await agent.run("city?", output_type=City)
+            await agent.run("city?", output_type=City, output_mode="native")
     finally:
         await agent.close()
-    assert len(fake_openai.requests) == 2
+    assert len(model.requests) == 2
 
 
 def _final_result_reply(args: dict[str, Any]) -> Any:

@@ -128,3 +128,21 @@ async def test_forbidding_model_requests_stops_real_calls_not_doubles(
     finally:
         await agent.close()
     assert fake_openai.requests == []
+
+
+async def test_doubles_take_images_and_audio_unless_told_not_to() -> None:
+    from agentcore.errors import CapabilityError
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x01" * 13
+    mp3 = b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb" + bytes(range(256))
+    model = ScriptedModel(["a picture and a sound"])
+    async with Agent(model=model) as agent:
+        assert (await agent.run("what is this?", image=png, audio=mp3)).text == "a picture and a sound"
+    sent = model.requests[0].messages[-1]
+    assert (sent.images[0].data, sent.audio[0].data) == (png, mp3)
+    async with Agent(model=ScriptedModel([], images=False)) as agent:
+        with pytest.raises(CapabilityError, match="does not accept images"):
+            await agent.run("what is this?", image=png)
+    async with Agent(model=FunctionModel(lambda m, i: "?", audio=False)) as agent:
+        with pytest.raises(CapabilityError, match="no audio"):
+            await agent.run("what is this?", audio=mp3)

@@ -1,4 +1,5 @@
-"""The tool loop end to end: real openai SDK, real HTTP, fake server, real tools."""
+"""The tool loop end to end: the request shape and streaming over real HTTP (openai SDK, fake
+server); the loop's own logic (tools, limits, history) on the shipped doubles, which need no HTTP."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import pytest
 
 from agentcore import Agent, tool
 from agentcore.llm.events import FinalAnswer, TextDelta, ToolCallDelta, ToolCallStarted, ToolResult
-from tests.fakes import FakeOpenAI, ToolCallsReply
+from agentcore.llm.request import LLMRequest
+from agentcore.messages import InternalMessage
+from agentcore.testing import ScriptedModel, call
+from tests.fakes import FakeOpenAI
 from tests.helpers import openai_config
 
 
-def tool_messages(body: dict[str, object]) -> list[dict[str, object]]:
-    return [m for m in body["messages"] if m["role"] == "tool"]  # type: ignore[index,union-attr]
+def tool_messages(request: LLMRequest) -> list[InternalMessage]:
+    return [m for m in request.messages if m.role == "tool"]
 
 
 async def test_text_answer_with_usage_and_request_shape(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
@@ -43,9 +47,7 @@ async def test_text_answer_with_usage_and_request_shape(fake_openai: FakeOpenAI,
     assert "tools" not in req.json
 
 
-async def test_parallel_tool_calls_run_concurrently_and_return_in_call_order(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
+async def test_parallel_tool_calls_run_concurrently_and_return_in_call_order() -> None:
     first_started = asyncio.Event()
     second_started = asyncio.Event()
 
@@ -68,22 +70,19 @@ async def test_parallel_tool_calls_run_concurrently_and_return_in_call_order(
         await asyncio.wait_for(first_started.wait(), 5)
         return f"second:{y}"
 
-    fake_openai.reply_tool_calls(
-        [("first", {"x": 1}), ("second", {"y": "a"}), ("second_sync_marker", {"y": "b"})]
+    model = ScriptedModel(
+        [[call("first", x=1), call("second", y="a"), call("second_sync_marker", y="b")], "done"]
     )
-    fake_openai.reply_text("done")
-    async with Agent(
-        openai_config(fake_openai.url, tmp_path), tools=[first, second, second_sync_marker]
-    ) as agent:
+    async with Agent(model=model, tools=[first, second, second_sync_marker]) as agent:
         result = await agent.run("go")
     assert result.text == "done"
     assert [c.result for c in result.tool_calls] == ["first:1", "second:a", "sync:b"]
-    body = fake_openai.requests[1].json
-    assistant = next(m for m in body["messages"] if m["role"] == "assistant")
-    ids = [c["id"] for c in assistant["tool_calls"]]
-    assert [m["tool_call_id"] for m in tool_messages(body)] == ids
-    assert [m["content"] for m in tool_messages(body)] == ["first:1", "second:a", "sync:b"]
-    assert {t["function"]["name"] for t in body["tools"]} == {"first", "second", "second_sync_marker"}
+    sent = model.requests[1]
+    assistant = next(m for m in sent.messages if m.role == "assistant")
+    ids = [c.id for c in assistant.tool_calls]
+    assert [m.tool_call_id for m in tool_messages(sent)] == ids
+    assert [m.text for m in tool_messages(sent)] == ["first:1", "second:a", "sync:b"]
+    assert {t.name for t in sent.tools} == {"first", "second", "second_sync_marker"}
 
 
 @tool(timeout=0.2)
@@ -106,7 +105,7 @@ def add(a: int, b: int) -> int:
 
 
 @pytest.mark.parametrize(
-    ("call", "expected"),
+    ("bad", "expected"),
     [
         (("nope", {}), "nope"),
         (("add", "{not json"), "JSON"),
@@ -117,31 +116,32 @@ def add(a: int, b: int) -> int:
     ids=["unknown-tool", "invalid-json", "schema", "exception", "timeout"],
 )
 async def test_bad_tool_calls_become_readable_results(
-    fake_openai: FakeOpenAI, tmp_path: Path, call: tuple[str, object], expected: str
+    bad: tuple[str, dict[str, object] | str], expected: str
 ) -> None:
-    fake_openai.reply_tool_calls([call])  # type: ignore[list-item]
-    fake_openai.reply_text("recovered")
-    async with Agent(openai_config(fake_openai.url, tmp_path), tools=[hangs, explode, add]) as agent:
+    model = ScriptedModel([call(*bad), "recovered"])
+    async with Agent(model=model, tools=[hangs, explode, add]) as agent:
         result = await agent.run("try it")
     assert result.text == "recovered"
     assert result.tool_calls[0].is_error
-    sent = tool_messages(fake_openai.requests[1].json)[0]["content"]
-    assert expected in str(sent)
+    sent = tool_messages(model.requests[1])[0]
+    assert sent.is_error and expected in sent.text
 
 
-async def test_iteration_limit_is_a_typed_outcome(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    fake_openai.set_default(ToolCallsReply([("add", {"a": 1, "b": 1})], text="thinking"))
-    async with Agent(openai_config(fake_openai.url, tmp_path, maxIterations=3), tools=[add]) as agent:
+async def test_iteration_limit_is_a_typed_outcome() -> None:
+    def thinking() -> InternalMessage:
+        return InternalMessage.assistant("thinking", (call("add", a=1, b=1),))
+
+    model = ScriptedModel([thinking(), thinking(), thinking(), "fine"], max_iterations=3)
+    async with Agent(model=model, tools=[add]) as agent:
         result = await agent.run("loop forever")
         assert result.stop_reason == "max_iterations"
         assert result.iterations == 3
         assert result.text == "thinking"
-        assert len(fake_openai.requests) == 3
+        assert len(model.requests) == 3
         # The history stays valid: the next run continues after the last tool results.
-        fake_openai.set_default("fine")
         again = await agent.run("stop now")
     assert again.text == "fine"
-    roles = [m["role"] for m in fake_openai.requests[-1].json["messages"]]
+    roles = [m.role for m in model.requests[-1].messages]
     assert roles[-2:] == ["tool", "user"]
 
 
@@ -174,40 +174,34 @@ async def test_streaming_events_across_the_loop(fake_openai: FakeOpenAI, tmp_pat
     assert final.usage.prompt_tokens > 0
 
 
-async def test_direct_generate_touches_no_history_and_sends_no_tools(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    fake_openai.reply_text("summary")
-    agent = Agent(openai_config(fake_openai.url, tmp_path), tools=[add])
+async def test_direct_generate_touches_no_history_and_sends_no_tools() -> None:
+    model = ScriptedModel(["summary"])
+    agent = Agent(model=model, tools=[add])
     async with agent:
         text = await agent.service.direct_generate("summarise this", system_prompt="You summarise.")
         assert text == "summary"
         assert list(agent.context.messages) == []
-    body = fake_openai.requests[0].json
-    assert "tools" not in body
-    assert body["messages"] == [
-        {"role": "system", "content": "You summarise."},
-        {"role": "user", "content": "summarise this"},
-    ]
+    sent = model.requests[0]
+    assert list(sent.tools) == [] and sent.purpose == "direct"
+    assert sent.system == "You summarise."
+    assert [(m.role, m.text) for m in sent.messages] == [("user", "summarise this")]
 
 
-async def test_generate_interface_keeps_history(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    fake_openai.reply_text("one")
-    fake_openai.reply_text("two")
-    agent = Agent(openai_config(fake_openai.url, tmp_path))
+async def test_generate_interface_keeps_history() -> None:
+    model = ScriptedModel(["one", "two"], model_name="tiny-test")
+    agent = Agent(model=model)
     async with agent:
         assert await agent.service.generate("first") == "one"
         assert await agent.service.generate("second") == "two"
         assert [t.name for t in await agent.service.get_all_tools()] == []
-        assert agent.service.get_config()["model"] == "gpt-4o-mini"
-    roles = [m["role"] for m in fake_openai.requests[1].json["messages"]]
+        assert agent.service.get_config()["model"] == "tiny-test"
+    roles = [m.role for m in model.requests[1].messages]
     assert roles == ["user", "assistant", "user"]
 
 
-def test_run_sync_can_be_called_twice(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    fake_openai.reply_text("a")
-    fake_openai.reply_text("b")
-    agent = Agent(openai_config(fake_openai.url, tmp_path))
+def test_run_sync_can_be_called_twice() -> None:
+    model = ScriptedModel(["a", "b"])
+    agent = Agent(model=model)
     assert agent.run_sync("x").text == "a"
     assert agent.run_sync("y").text == "b"
-    assert len(fake_openai.requests[1].json["messages"]) == 3
+    assert len(model.requests[1].messages) == 3

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from agentcore.agent import Agent
+from agentcore.messages import InternalMessage
 from agentcore.storage.db import resolve_url
+from agentcore.testing import AgentInfo, FunctionModel, ScriptedModel, Turn, call
 from agentcore.tools.decorator import tool
-from tests.fakes import FakeOpenAI, RecordedRequest, TextReply, ToolCallsReply
-from tests.storage._util import agent_on
+from tests.storage._util import double_on
 from tests.storage.conftest import Db
 
 
@@ -23,7 +23,7 @@ def _sqlite_path(url: str) -> str:
 
 
 async def test_an_assistant_tool_call_is_committed_with_its_results_in_one_transaction(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
+    db: Db, tmp_path: Path
 ) -> None:
     seen_while_running: list[list[str]] = []
 
@@ -33,9 +33,8 @@ async def test_an_assistant_tool_call_is_committed_with_its_results_in_one_trans
         seen_while_running.append([r[2] for r in db.rows("t1")])
         return x * 2
 
-    fake_openai.reply_tool_calls([("look", {"x": 1}), ("look", {"x": 2})])
-    fake_openai.reply_text("2 and 4")
-    async with Agent(agent_on(db.url, fake_openai.url, tmp_path).config, tools=[look]) as agent:
+    model = ScriptedModel([[call("look", x=1), call("look", x=2)], "2 and 4"])
+    async with double_on(db.url, model, tmp_path, tools=[look]) as agent:
         result = await agent.run("double 1 and 2", session="t1")
     assert result.text == "2 and 4"
     # While the tools ran, only the user message was stored: the call waits for its results...
@@ -48,7 +47,7 @@ async def test_an_assistant_tool_call_is_committed_with_its_results_in_one_trans
 
 
 async def test_a_run_cancelled_during_its_tools_stores_the_call_with_interrupted_results(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
+    db: Db, tmp_path: Path
 ) -> None:
     started = asyncio.Event()
     release = asyncio.Event()
@@ -60,8 +59,7 @@ async def test_a_run_cancelled_during_its_tools_stores_the_call_with_interrupted
         await release.wait()
         return "never"
 
-    fake_openai.reply_tool_calls([("slow", {})])
-    async with Agent(agent_on(db.url, fake_openai.url, tmp_path).config, tools=[slow]) as agent:
+    async with double_on(db.url, ScriptedModel([call("slow")]), tmp_path, tools=[slow]) as agent:
         task = asyncio.create_task(agent.run("go", session="c1"))
         await asyncio.wait_for(started.wait(), 10)
         task.cancel()
@@ -72,25 +70,22 @@ async def test_a_run_cancelled_during_its_tools_stores_the_call_with_interrupted
     assert "interrupted" in str(rows[2][3]).lower()
 
 
-def _reply(request: RecordedRequest) -> TextReply | ToolCallsReply:
-    last = request.json["messages"][-1]
-    if last["role"] == "user":
-        return ToolCallsReply([("add", {"a": 1, "b": len(last["content"])})])
-    return TextReply(f"sum {last['content']}", usage=(5, 1))
+def _reply(messages: list[InternalMessage], info: AgentInfo) -> Turn:
+    last = messages[-1]
+    if last.role == "user":
+        return call("add", a=1, b=len(last.text))
+    return f"sum {last.text}"
 
 
-async def test_memory_storage_takes_concurrent_sessions_with_the_call_log_on(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
+async def test_memory_storage_takes_concurrent_sessions_with_the_call_log_on(tmp_path: Path) -> None:
     @tool
     def add(a: int, b: int) -> int:
         """Add two numbers."""
         return a + b
 
-    fake_openai.set_default(_reply)
     sessions, turns = 20, 3
     with capture_logs() as logs:
-        async with Agent(agent_on("memory://", fake_openai.url, tmp_path).config, tools=[add]) as agent:
+        async with double_on("memory://", FunctionModel(_reply), tmp_path, tools=[add]) as agent:
 
             async def converse(i: int) -> list[str]:
                 return [(await agent.run(f"q{i}-{t}", session=f"m{i}")).text for t in range(turns)]

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy.exc
 
-from agentcore import Agent
 from agentcore.context.manager import ContextManager
 from agentcore.context.store import SessionStore
 from agentcore.errors import CapabilityError, SessionNameInvalid
 from agentcore.messages import InternalMessage, TextPart, ToolCall
 from agentcore.storage.db import db_error, dispose_engines
+from agentcore.testing import FunctionModel, ScriptedModel
 from tests.fakes import FakeOpenAI
-from tests.storage._util import agent_on
+from tests.storage._util import agent_on, double_on
 from tests.storage.conftest import Db
 
 SURROGATE = "caf\udce9.txt"  # a Latin-1 file name decoded with surrogateescape
@@ -55,10 +55,9 @@ def test_database_errors_never_show_the_statement_parameters() -> None:
     assert "INSERT" not in db_error(exc) and "invalid byte sequence" in db_error(exc)
 
 
-async def test_an_over_long_session_name_is_refused_before_anything_is_sent(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
+async def test_an_over_long_session_name_is_refused_before_anything_is_sent(db: Db, tmp_path: Path) -> None:
+    model = ScriptedModel(["ok"])
+    async with double_on(db.url, model, tmp_path) as agent:
         with pytest.raises(SessionNameInvalid, match=r"too long \(201 characters, at most 200\)"):
             await agent.run("hello", session="n" * 201)
         with pytest.raises(SessionNameInvalid, match="NUL"):
@@ -66,20 +65,18 @@ async def test_an_over_long_session_name_is_refused_before_anything_is_sent(
         assert (await agent.run("hello", session="n" * 200)).text == "ok"
         with pytest.raises(SessionNameInvalid):
             await agent.sessions.rename("n" * 200, "m" * 300)
-    assert len(fake_openai.requests) == 1
+    assert len(model.requests) == 1
 
 
-async def test_images_are_deduplicated_outside_the_message_rows(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    config = agent_on(db.url, fake_openai.url, tmp_path).config
-    async with Agent(config) as agent:
+async def test_images_are_deduplicated_outside_the_message_rows(db: Db, tmp_path: Path) -> None:
+    model = FunctionModel(lambda messages, info: "a PNG")
+    async with double_on(db.url, model, tmp_path) as agent:
         await agent.run("what is this?", image=PNG, session="pics")
         await agent.run("and this, again?", image=PNG, session="pics")
     assert db.query("SELECT count(*), sum(size) FROM agentcore_blobs") == [(1, len(PNG))]
     contents = [r[3] for r in db.rows("pics") if r[2] == "user"]
     assert all(base64.b64encode(PNG).decode() not in c for c in contents)
-    async with Agent(config) as agent:
+    async with double_on(db.url, model, tmp_path) as agent:
         messages = (await agent.sessions.resume("pics")).messages
         assert [m.images[0].data for m in messages if m.role == "user"] == [PNG, PNG]
         await agent.sessions.delete("pics")
@@ -89,6 +86,7 @@ async def test_images_are_deduplicated_outside_the_message_rows(
 async def test_a_file_that_is_not_an_image_or_too_big_is_refused_before_sending(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
+    # On the real provider path: the bytes are checked where they become the wire format.
     text_file = tmp_path / "notes.png"
     text_file.write_text("not an image at all")
     big = tmp_path / "big.png"
@@ -126,7 +124,7 @@ _V1_DDL = [
 
 
 async def test_a_v1_database_is_upgraded_in_place_and_its_images_move_to_blobs(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
+    db: Db, tmp_path: Path
 ) -> None:
     serial = "INTEGER" if db.kind == "sqlite" else "SERIAL"
     stamp = "2026-01-01 10:00:00.000000" if db.kind == "sqlite" else "2026-01-01 10:00:00+00"
@@ -144,21 +142,16 @@ async def test_a_v1_database_is_upgraded_in_place_and_its_images_move_to_blobs(
             f"VALUES ('sid1', {seq}, '{role}', '{kind}', ?, FALSE, '{stamp}')",
             content,
         )
-    fake_openai.reply_text("still a PNG")
-    async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
+    model = ScriptedModel(["still a PNG"])
+    async with double_on(db.url, model, tmp_path) as agent:
         result = await agent.run("what was it?", session="old")
     assert result.text == "still a PNG"
     assert db.query("SELECT version FROM agentcore_schema WHERE name = 'sessions'") == [(2,)]
     assert db.query("SELECT count(*), sum(size) FROM agentcore_blobs") == [(1, len(PNG))]
     stored = [r[3] for r in db.rows("old") if r[2] == "user"][:2]
     assert all('"blob"' in c and '"data"' not in c for c in stored)
-    sent = fake_openai.requests[0].json["messages"]
-    images = [
-        p for m in sent if isinstance(m["content"], list) for p in m["content"] if p["type"] == "image_url"
-    ]
-    assert [i["image_url"]["url"] for i in images] == [
-        f"data:image/png;base64,{base64.b64encode(PNG).decode()}"
-    ] * 2
+    sent = model.requests[0].messages
+    assert [(i.media_type, i.data) for m in sent for i in m.images] == [("image/png", PNG)] * 2
     store = SessionStore(db.url)
     info = await store.find("old")
     assert info is not None and [m.role for m in (await store.load(info.id)).messages][-2:] == [

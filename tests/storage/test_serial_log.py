@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 
-from agentcore import Agent, tool
+from agentcore import tool
 from agentcore.errors import ProviderError, SessionBusy
+from agentcore.messages import InternalMessage
 from agentcore.storage.locks import session_lock
-from tests.fakes import ErrorReply, FakeOpenAI, RecordedRequest, ToolCallsReply
-from tests.storage._util import agent_on
+from agentcore.testing import AgentInfo, FunctionModel, ScriptedModel, Turn, call
+from tests.fakes import FakeOpenAI, RecordedRequest, ToolCallsReply
+from tests.storage._util import double_on
 from tests.storage.conftest import Db
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,24 +55,46 @@ def problems(messages: list[dict[str, Any]]) -> list[str]:
     return found
 
 
+def as_wire(messages: list[InternalMessage]) -> list[dict[str, Any]]:
+    """The parts of OpenAI's message shape that ``problems`` looks at."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        item: dict[str, Any] = {"role": m.role, "content": m.text}
+        if m.tool_calls:
+            item["tool_calls"] = [{"id": c.id} for c in m.tool_calls]
+        if m.tool_call_id:
+            item["tool_call_id"] = m.tool_call_id
+        out.append(item)
+    return out
+
+
 class ValidatingModel:
     """A model that asks for ``add`` on every user message and answers after the result; it
-    records every invalid request it receives (the real API would reject them)."""
+    records every invalid request it receives (the real API would reject them). Called by the
+    fake server (``__call__``) or as a ``FunctionModel`` turn (``turn``)."""
 
     def __init__(self) -> None:
         self.invalid: list[str] = []
+        self.sizes: list[int] = []
         self.lock = threading.Lock()
 
-    def __call__(self, request: RecordedRequest) -> str | ToolCallsReply:
-        messages = request.json["messages"]
+    def _reply(self, messages: list[dict[str, Any]]) -> tuple[str, dict[str, int] | None]:
         bad = problems([m for m in messages if m["role"] != "system"])
-        if bad:
-            with self.lock:
-                self.invalid.extend(bad)
+        with self.lock:
+            self.invalid.extend(bad)
+            self.sizes.append(len(messages))
         last = messages[-1]
         if last["role"] == "user":
-            return ToolCallsReply([("add", {"a": 1, "b": len(last["content"])})])
-        return f"sum {last['content']}"
+            return "add", {"a": 1, "b": len(last["content"])}
+        return f"sum {last['content']}", None
+
+    def __call__(self, request: RecordedRequest) -> str | ToolCallsReply:
+        text, args = self._reply(request.json["messages"])
+        return ToolCallsReply([(text, args)]) if args is not None else text
+
+    def turn(self, messages: list[InternalMessage], info: AgentInfo) -> Turn:
+        text, args = self._reply(as_wire(messages))
+        return call(text, args) if args is not None else text
 
 
 def stored_history(db: Db, session: str) -> list[dict[str, Any]]:
@@ -102,12 +126,11 @@ def assert_serial(history: list[dict[str, Any]], turns: int) -> None:
 
 @pytest.mark.parametrize("named", [True, False], ids=["session=s", "default-session"])
 async def test_twenty_concurrent_runs_with_tools_on_one_session_stay_a_serial_log(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path, named: bool
+    db: Db, tmp_path: Path, named: bool
 ) -> None:
     model = ValidatingModel()
-    fake_openai.set_default(model)
     runs = 20
-    async with Agent(agent_on(db.url, fake_openai.url, tmp_path).config, tools=[add]) as agent:
+    async with double_on(db.url, FunctionModel(model.turn), tmp_path, tools=[add]) as agent:
         session = "s" if named else None
         results = await asyncio.wait_for(
             asyncio.gather(*(agent.run(f"q{i:02d}", session=session) for i in range(runs))), 120
@@ -120,8 +143,7 @@ async def test_twenty_concurrent_runs_with_tools_on_one_session_stay_a_serial_lo
     assert_serial(history, runs)
     assert sorted(m["content"] for m in history if m["role"] == "user") == [f"q{i:02d}" for i in range(runs)]
     # every request carried the whole history so far: the log grows by one turn per pair of requests
-    sizes = sorted(len(r.json["messages"]) for r in fake_openai.requests)
-    assert sizes == sorted([4 * t + 1 for t in range(runs)] + [4 * t + 3 for t in range(runs)])
+    assert sorted(model.sizes) == sorted([4 * t + 1 for t in range(runs)] + [4 * t + 3 for t in range(runs)])
 
 
 _WORKER = textwrap.dedent(
@@ -130,7 +152,7 @@ _WORKER = textwrap.dedent(
     sys.path.insert(0, {repo!r})
     from pathlib import Path
     from agentcore import Agent, tool
-    from tests.storage._util import agent_on
+    from tests.storage._util import config_on
 
     @tool
     def add(a: int, b: int) -> int:
@@ -138,7 +160,7 @@ _WORKER = textwrap.dedent(
         return a + b
 
     async def main(url, fake, session, tag):
-        config = agent_on(url, fake, Path('.')).config
+        config = config_on(url, Path('.'), fake)
         async with Agent(config, tools=[add]) as agent:
             await asyncio.gather(*(agent.run(f"{{tag}}-{{t}}", session=session) for t in range(3)))
 
@@ -177,9 +199,7 @@ def test_four_processes_on_one_session_stay_a_serial_log(
     assert sizes == sorted([4 * t + 1 for t in range(12)] + [4 * t + 3 for t in range(12)])
 
 
-async def test_fail_mode_refuses_a_busy_session_naming_it(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
+async def test_fail_mode_refuses_a_busy_session_naming_it(db: Db, tmp_path: Path) -> None:
     started = asyncio.Event()
     release = asyncio.Event()
 
@@ -190,10 +210,8 @@ async def test_fail_mode_refuses_a_busy_session_naming_it(
         await release.wait()
         return "done"
 
-    fake_openai.reply_tool_calls([("slow", {})])
-    fake_openai.reply_text("finished")
-    config = agent_on(db.url, fake_openai.url, tmp_path, context={"sessionLockMode": "fail"}).config
-    async with Agent(config, tools=[slow]) as agent:
+    model = ScriptedModel([call("slow"), "finished", "ok"])
+    async with double_on(db.url, model, tmp_path, tools=[slow], context={"sessionLockMode": "fail"}) as agent:
         first = asyncio.create_task(agent.run("go", session="busy"))
         await asyncio.wait_for(started.wait(), 10)
         with pytest.raises(SessionBusy, match="session 'busy' is busy") as info:
@@ -223,26 +241,20 @@ def _hold_in_another_loop(db: Db, name: str, held: threading.Event, release: thr
     asyncio.run(hold())
 
 
-async def test_a_turn_waits_for_another_holder_and_gives_up_after_the_timeout(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
+async def test_a_turn_waits_for_another_holder_and_gives_up_after_the_timeout(db: Db, tmp_path: Path) -> None:
     held, release = threading.Event(), threading.Event()
     holder = threading.Thread(target=_hold_in_another_loop, args=(db, "held", held, release))
     holder.start()
     try:
         assert await asyncio.to_thread(held.wait, 30)
+        model = ScriptedModel(["ok"])
         for mode, timeout in (("fail", 300), ("wait", 0.3)):
-            config = agent_on(
-                db.url,
-                fake_openai.url,
-                tmp_path,
-                context={"sessionLockMode": mode, "sessionLockTimeout": timeout},
-            ).config
-            async with Agent(config) as agent:
+            lock = {"sessionLockMode": mode, "sessionLockTimeout": timeout}
+            async with double_on(db.url, model, tmp_path, context=lock) as agent:
                 with pytest.raises(SessionBusy, match="'held'"):
                     await agent.run("hello", session="held")
-        assert fake_openai.requests == []  # nothing was sent while another turn held the session
-        async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
+        assert model.requests == []  # nothing was sent while another turn held the session
+        async with double_on(db.url, model, tmp_path) as agent:
             waiting = asyncio.create_task(agent.run("hello", session="held"))
             await asyncio.sleep(0)
             release.set()
@@ -253,16 +265,25 @@ async def test_a_turn_waits_for_another_holder_and_gives_up_after_the_timeout(
 
 
 async def test_a_failed_first_turn_leaves_no_session_but_a_later_failure_keeps_it(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
+    db: Db, tmp_path: Path
 ) -> None:
-    fake_openai.push(ErrorReply(500, message="down"))
-    async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
+    down = ProviderError("down", provider="test", model="scripted", status=500)
+
+    outcomes: list[str | ProviderError] = [down, "ok", down]
+
+    def turn(messages: list[InternalMessage], info: AgentInfo) -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, ProviderError):
+            raise outcome
+        return outcome
+
+    model = FunctionModel(turn)
+    async with double_on(db.url, model, tmp_path) as agent:
         with pytest.raises(ProviderError):
             await agent.run("hello", session="doomed")
         assert not await agent.sessions.exists("doomed")
         assert db.rows("doomed") == []
         assert (await agent.run("hello again", session="doomed")).text == "ok"
-        fake_openai.push(ErrorReply(500, message="down"))
         with pytest.raises(ProviderError):
             await agent.run("and now?", session="doomed")
     assert [r[3] for r in db.rows("doomed")] == ["hello again", "ok", "and now?"]

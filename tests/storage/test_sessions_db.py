@@ -1,4 +1,4 @@
-"""Sessions in a real database (SQLite and PostgreSQL) through the Agent and the fake OpenAI server."""
+"""Sessions in a real database (SQLite and PostgreSQL) through the Agent, driven by the doubles."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from agentcore import Agent, tool
+from agentcore import tool
 from agentcore.context.repair import INTERRUPTED
 from agentcore.context.store import SessionStore
 from agentcore.errors import StorageError
 from agentcore.messages import InternalMessage, ToolCall
 from agentcore.storage.db import dispose_engines
-from tests.fakes import FakeOpenAI, RecordedRequest, ToolCallsReply
-from tests.storage._util import agent_on
+from agentcore.testing import AgentInfo, FunctionModel, ScriptedModel, Turn, call
+from tests.storage._util import double_on
 from tests.storage.conftest import Db
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,13 +31,13 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
-async def test_messages_are_appended_one_row_each_never_rewritten(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    fake_openai.reply_tool_calls([("add", {"a": 2, "b": 3})])
-    fake_openai.reply_text("5")
-    fake_openai.reply_text("done")
-    async with Agent(agent_on(db.url, fake_openai.url, tmp_path).config, tools=[add]) as agent:
+def ok(messages: list[InternalMessage], info: AgentInfo) -> str:
+    return "ok"
+
+
+async def test_messages_are_appended_one_row_each_never_rewritten(db: Db, tmp_path: Path) -> None:
+    model = ScriptedModel([call("add", a=2, b=3), "5", "done"])
+    async with double_on(db.url, model, tmp_path, tools=[add]) as agent:
         ctx = agent.session("s1")
         seen: list[list[tuple[object, ...]]] = []
         original_add_many = ctx.add_many
@@ -59,47 +59,43 @@ async def test_messages_are_appended_one_row_each_never_rewritten(
     assert [r[2] for r in final] == ["user", "assistant", "tool", "assistant", "user", "assistant"]
 
 
-async def test_a_new_process_resumes_the_session(db: Db, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    fake_openai.reply_text("Nice to meet you, Ada.")
-    async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
+async def test_a_new_process_resumes_the_session(db: Db, tmp_path: Path) -> None:
+    async with double_on(db.url, ScriptedModel(["Nice to meet you, Ada."]), tmp_path) as agent:
         await agent.run("My name is Ada.", session="intro")
     await dispose_engines()  # as if the process ended: no engine, no cached state survives
-    fake_openai.reply_text("You are Ada.")
-    async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
+    model = ScriptedModel(["You are Ada."])
+    async with double_on(db.url, model, tmp_path) as agent:
         result = await agent.run("What is my name?", session="intro")
         listed = [s.name for s in await agent.sessions.list()]
     assert result.session == "intro" and "intro" in listed
-    sent = fake_openai.requests[-1].json["messages"]
-    assert [m["content"] for m in sent] == [
+    sent = model.requests[-1].messages
+    assert [m.text for m in sent] == [
         "My name is Ada.",
         "Nice to meet you, Ada.",
         "What is my name?",
     ]
 
 
-async def test_each_message_is_committed_before_the_next_request(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
+async def test_each_message_is_committed_before_the_next_request(db: Db, tmp_path: Path) -> None:
     rows_at_request: list[int] = []
     sent_at_request: list[int] = []
 
-    def check(request: RecordedRequest) -> str | ToolCallsReply:
-        # Runs in the server thread, on its own DB connection: sees only committed rows.
+    def check(messages: list[InternalMessage], info: AgentInfo) -> Turn:
+        # On its own DB connection (``db.rows``): sees only committed rows.
         rows_at_request.append(len(db.rows("crash")))
-        sent_at_request.append(len(request.json["messages"]))
+        sent_at_request.append(len(messages))
         if len(rows_at_request) == 1:
-            return ToolCallsReply([("add", {"a": 1, "b": 1})])
+            return call("add", a=1, b=1)
         return "two"
 
-    fake_openai.reply_fn(check, times=3)
-    async with Agent(agent_on(db.url, fake_openai.url, tmp_path).config, tools=[add]) as agent:
+    async with double_on(db.url, FunctionModel(check), tmp_path, tools=[add]) as agent:
         await agent.run("1+1?", session="crash")
         await agent.run("again", session="crash")
     assert sent_at_request == [1, 3, 5]
     assert rows_at_request == sent_at_request  # everything the request carries was already stored
 
 
-async def test_history_is_repaired_on_load(db: Db, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+async def test_history_is_repaired_on_load(db: Db, tmp_path: Path) -> None:
     store = SessionStore(db.url)
     info = await store.get_or_create("broken")
     calls = (ToolCall("c1", "add", '{"a":1,"b":2}'), ToolCall("c2", "add", '{"a":3,"b":4}'))
@@ -111,25 +107,23 @@ async def test_history_is_repaired_on_load(db: Db, fake_openai: FakeOpenAI, tmp_
         InternalMessage.user("and now?"),
     ]
     await store.append(info, history, [None] * len(history), None)
-    fake_openai.reply_text("ok")
-    async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
+    model = ScriptedModel(["ok"])
+    async with double_on(db.url, model, tmp_path) as agent:
         await agent.run("continue", session="broken")
-    sent = fake_openai.requests[0].json["messages"]
-    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "tool", "user", "user"]
-    assert sent[2] == {"role": "tool", "tool_call_id": "c1", "content": "3"}
-    assert sent[3]["tool_call_id"] == "c2" and sent[3]["content"] == INTERRUPTED
+    sent = model.requests[0].messages
+    assert [m.role for m in sent] == ["user", "assistant", "tool", "tool", "user", "user"]
+    assert (sent[2].tool_call_id, sent[2].text) == ("c1", "3")
+    assert (sent[3].tool_call_id, sent[3].text) == ("c2", INTERRUPTED)
     assert len(db.rows("broken")) == 7  # the stored history itself is not rewritten
 
 
-async def test_fifty_concurrent_sessions_of_twenty_turns_lose_nothing(
-    db: Db, fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    def echo(request: RecordedRequest) -> str:
-        return "ans " + request.json["messages"][-1]["content"]
+async def test_fifty_concurrent_sessions_of_twenty_turns_lose_nothing(db: Db, tmp_path: Path) -> None:
+    def echo(messages: list[InternalMessage], info: AgentInfo) -> str:
+        return "ans " + messages[-1].text
 
-    fake_openai.set_default(echo)
+    model = FunctionModel(echo)
     sessions, turns = 50, 20
-    async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
+    async with double_on(db.url, model, tmp_path) as agent:
 
         async def converse(i: int) -> None:
             for t in range(turns):
@@ -148,21 +142,24 @@ async def test_fifty_concurrent_sessions_of_twenty_turns_lose_nothing(
         rows = db.rows(f"c{i}")
         assert [r[3] for r in rows[-2:]] == [f"s{i}-t{turns - 1}", f"ans s{i}-t{turns - 1}"]
     # Every request carried exactly its own session's history so far.
-    for request in fake_openai.requests:
-        messages = request.json["messages"]
-        session = messages[-1]["content"].split("-")[0]
-        assert all(m["content"].split("-")[0].removeprefix("ans ") == session for m in messages)
+    assert len(model.requests) == sessions * turns
+    for request in model.requests:
+        messages = request.messages
+        session = messages[-1].text.split("-")[0]
+        assert all(m.text.split("-")[0].removeprefix("ans ") == session for m in messages)
 
 
 _WORKER = textwrap.dedent(
     """
     import asyncio, sys
     sys.path.insert(0, {repo!r})
-    from tests.storage._util import agent_on
+    from tests.storage._util import double_on
+    from agentcore.testing import FunctionModel
     from pathlib import Path
 
-    async def main(url, fake, session, tag):
-        async with agent_on(url, fake, Path('.')) as agent:
+    async def main(url, session, tag):
+        model = FunctionModel(lambda messages, info: "ok")
+        async with double_on(url, model, Path('.')) as agent:
             for t in range(5):
                 await agent.run(f"{{tag}}-{{t}}", session=session)
 
@@ -171,14 +168,14 @@ _WORKER = textwrap.dedent(
 )
 
 
-def test_several_processes_on_one_sqlite_file_lose_nothing(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+def test_several_processes_on_one_sqlite_file_lose_nothing(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     script = tmp_path / "worker.py"
     script.write_text(_WORKER.format(repo=str(REPO)), encoding="utf-8")
     jobs = [("shared", "p1"), ("shared", "p2"), ("own", "p3")]  # two processes share one session
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), url, fake_openai.url, session, tag],
+            [sys.executable, str(script), url, session, tag],
             cwd=tmp_path,
             env={**os.environ, "AGENTCORE_HOME": str(tmp_path)},
             stderr=subprocess.PIPE,
@@ -197,21 +194,20 @@ def test_several_processes_on_one_sqlite_file_lose_nothing(fake_openai: FakeOpen
     assert len(db.rows("own")) == 10
 
 
-async def test_a_database_that_cannot_be_opened_is_an_error_naming_the_masked_url(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
+async def test_a_database_that_cannot_be_opened_is_an_error_naming_the_masked_url(tmp_path: Path) -> None:
     url = "postgresql+asyncpg://postgres:hunter2secret@127.0.0.1:1/nowhere"
-    async with agent_on(url, fake_openai.url, tmp_path) as agent:
+    model = ScriptedModel([])
+    async with double_on(url, model, tmp_path) as agent:
         with pytest.raises(StorageError) as info:
             await agent.run("hello", session="x")
     message = str(info.value)
     assert "127.0.0.1:1/nowhere" in message and "postgres:***@" in message
     assert "hunter2secret" not in message
-    assert fake_openai.requests == []  # no silent fallback to memory: nothing was sent
+    assert model.requests == []  # no silent fallback to memory: nothing was sent
 
 
-async def test_sessions_api_rename_reset_delete(db: Db, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    async with agent_on(db.url, fake_openai.url, tmp_path) as agent:
+async def test_sessions_api_rename_reset_delete(db: Db, tmp_path: Path) -> None:
+    async with double_on(db.url, FunctionModel(ok), tmp_path) as agent:
         await agent.run("one", session="a")
         await agent.run("two", session="b")
         assert [s.name for s in await agent.sessions.list()][:2] == ["b", "a"]

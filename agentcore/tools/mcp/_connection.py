@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, cast
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from agentcore.errors import describe
 from agentcore.logs import get_logger
@@ -88,6 +90,29 @@ async def session_rejected(session: Any) -> bool:
     return False
 
 
+def open_errlog(source: McpToolSource, stack: AsyncExitStack) -> IO[str] | None:
+    """The stderr log file for a stdio server (appended to; one per server)."""
+    path = source.log_file
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = stack.enter_context(path.open("a", encoding="utf-8", buffering=1))
+    handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {source.name}\n")
+    return handle
+
+
+def stderr_tail(path: Path | None) -> str:
+    """The last line a stdio server wrote to its stderr log (its own reason for exiting, usually)."""
+    if path is None or not path.is_file():
+        return ""
+    try:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    except OSError:
+        return ""
+    lines = [ln for ln in lines if ln and not ln.startswith("--- ")]
+    return lines[-1][:200] if lines else ""
+
+
 class Connection:
     """One live session, owned by a background task that enters and leaves the SDK's contexts."""
 
@@ -119,7 +144,7 @@ class Connection:
         quiet_sdk_transports()
         try:
             async with AsyncExitStack() as stack:
-                errlog = source.open_errlog(stack)
+                errlog = open_errlog(source, stack)
                 read, write = await stack.enter_async_context(
                     open_transport(source.config, cwd=source.cwd, errlog=errlog)
                 )
@@ -154,6 +179,30 @@ class Connection:
         method = getattr(message, "method", "")
         if method == "notifications/tools/list_changed":
             self._source.schedule_refresh()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop that owns this session (None before ``open``)."""
+        return self._task.get_loop() if self._task is not None else None
+
+    async def retire(self) -> None:
+        """Close this connection from another event loop (the agent moved to a new one).
+
+        The session's streams and the stdio child belong to the loop that opened them, so the
+        close runs there: at once when that loop is running (in another thread), bounded so a
+        blocked loop cannot hold us up; or whenever it next runs. A loop ended by ``asyncio.run``
+        already cancelled the connection task, whose shielded clean-up terminated the child.
+        """
+        task, loop = self._task, self.loop
+        if task is None or loop is None or task.done() or loop.is_closed():
+            return
+        try:
+            future = asyncio.run_coroutine_threadsafe(self.close(), loop)
+        except RuntimeError:  # closed between the check and the call
+            return
+        if loop.is_running():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.wrap_future(future), _CLOSE_TIMEOUT)
 
     async def close(self) -> None:
         self._stop.set()

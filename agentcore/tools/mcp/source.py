@@ -9,9 +9,8 @@ import asyncio
 import contextlib
 import contextvars
 import time
-from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agentcore.errors import AgentcoreError, describe
 from agentcore.logs import get_logger
@@ -26,6 +25,7 @@ from agentcore.tools.mcp._connection import (
     is_http_standin,
     leaf,
     session_rejected,
+    stderr_tail,
 )
 from agentcore.tools.mcp._convert import keep_tool, to_output, to_spec
 from agentcore.tools.mcp._handlers import McpHooks
@@ -96,6 +96,8 @@ class McpToolSource:
         self.error: str | None = None
         self.reconnects = 0
         self._conn: Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop that owns ``_conn``, ``_lock`` and ``_refreshed`` (see ``_bind_loop``)."""
         self._tools: list[ToolSpec] = []
         self._on_change: ToolsChanged | None = None
         self._lock = asyncio.Lock()
@@ -165,6 +167,7 @@ class McpToolSource:
     async def set_roots(self, roots: list[Path]) -> None:
         """Change the roots and tell a connected server (``notifications/roots/list_changed``)."""
         self._roots = [p.resolve() for p in roots]
+        await self._bind_loop()
         conn = self._conn
         if conn is not None and conn.session is not None and not conn.lost:
             import warnings
@@ -177,27 +180,6 @@ class McpToolSource:
         """Called (by the manager) after the cached tool list changed."""
         self._on_change = callback
 
-    def open_errlog(self, stack: AsyncExitStack) -> IO[str] | None:
-        """The stderr log file for a stdio server (appended to; one per server)."""
-        path = self.log_file
-        if path is None:
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = stack.enter_context(path.open("a", encoding="utf-8", buffering=1))
-        handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name}\n")
-        return handle
-
-    def _stderr_tail(self) -> str:
-        path = self.log_file
-        if path is None or not path.is_file():
-            return ""
-        try:
-            lines = [ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines()]
-        except OSError:
-            return ""
-        lines = [ln for ln in lines if ln and not ln.startswith("--- ")]
-        return lines[-1][:200] if lines else ""
-
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
@@ -206,6 +188,7 @@ class McpToolSource:
         Concurrent calls share one start-up, and a source already up is not started again: one
         server process (or session) per source, however many runs start at once.
         """
+        await self._bind_loop()
         async with self._lock:
             self._closed = False
             conn = self._conn
@@ -245,6 +228,26 @@ class McpToolSource:
         self.state = "up"
         self.error = None
 
+    async def _bind_loop(self) -> None:
+        """Make the loop-bound state (session, lock, events) belong to the running loop: a session
+        belongs to the loop that opened it, so an agent used from another ``asyncio.run`` (or thread)
+        retires the old one (a stdio child is terminated, not orphaned) and opens a new one lazily."""
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return
+        self._loop = loop
+        self._lock = asyncio.Lock()
+        self._refreshed = asyncio.Event()
+        old, self._conn = self._conn, None
+        refresh, self._refresh_task = self._refresh_task, None
+        if refresh is not None and not refresh.done():
+            with contextlib.suppress(RuntimeError):  # its loop is closed: the task is gone with it
+                refresh.get_loop().call_soon_threadsafe(refresh.cancel)
+        if self.state in ("up", "connecting"):
+            self.state = "stopped"
+        if old is not None:
+            await old.retire()
+
     def _reason(self, exc: BaseException) -> str:
         exc = leaf(exc)
         if isinstance(exc, TimeoutError):
@@ -254,7 +257,7 @@ class McpToolSource:
         info = describe(exc)
         text = info.message or info.type
         if is_connection_loss(exc) and self.transport == "stdio":
-            tail = self._stderr_tail()
+            tail = stderr_tail(self.log_file)
             text = "the server exited" + (f": {tail}" if tail else "")
         return text
 
@@ -271,6 +274,7 @@ class McpToolSource:
     async def close(self) -> None:
         """Close the session and stop the server (stdio children are terminated, never orphaned)."""
         self._closed = True  # calls cut off by the close must not reconnect
+        await self._bind_loop()
         if self._refresh_task is not None:
             self._refresh_task.cancel()
             with contextlib.suppress(BaseException):
@@ -347,7 +351,9 @@ class McpToolSource:
             await self._refreshed.wait()
 
     async def _session(self) -> Any:
-        """A live session: reconnects (once) when the old one is known to be gone."""
+        """A live session: opened on first use on this loop, reconnected (once) when known to be gone."""
+        if self._loop is not asyncio.get_running_loop():
+            await self._bind_loop()
         conn = self._conn
         if conn is not None and not conn.lost and conn.session is not None:
             return conn.session
@@ -359,13 +365,14 @@ class McpToolSource:
                 raise McpServerError(self.name, "is closed (the agent is shutting down)")
             if self.state == "down" and time.monotonic() - self._down_since < DOWN_RETRY_SECONDS:
                 raise McpServerError(self.name, f"is down ({self.error})", self._hint())
-            await self._reconnect()
+            await self._reconnect(counted=conn is not None or self.state == "down")
             assert self._conn is not None
             return self._conn.session
 
-    async def _reconnect(self) -> None:
-        self.reconnects += 1
-        log.info("reconnecting MCP server", server=self.name)
+    async def _reconnect(self, *, counted: bool = True) -> None:
+        if counted:  # not a first open on a new event loop
+            self.reconnects += 1
+            log.info("reconnecting MCP server", server=self.name)
         before = {t.name for t in self._tools}
         await self._connect()
         if {t.name for t in self._tools} != before and self._on_change is not None:
