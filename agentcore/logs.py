@@ -7,6 +7,8 @@
 - The SDKs' and HTTP clients' loggers (openai, anthropic, mcp, httpx2, httpcore2) go through the
   same handlers and stay at WARNING unless ``$AGENTCORE_SDK_LOG_LEVEL`` says otherwise.
 - Tracebacks are rendered without local variables (they can hold secrets).
+- structlog (which loads ``rich``) is imported on the first record, not at start-up: a quiet
+  one-shot ``agentcore run`` never pays for it.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ import os
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
-
-import structlog
+from typing import TYPE_CHECKING, Any
 
 from agentcore._redact import MASK, is_secret_key, redact_mapping, redact_text
 
@@ -28,6 +28,29 @@ SDK_LOGGERS = ("openai", "anthropic", "mcp", "httpx2", "httpcore2", "httpx", "ht
 _OUR_LOGGERS = ("agentcore", *SDK_LOGGERS)
 # What we configured: (level, json file); a one-slot list, so updating it needs no `global`.
 _state: list[tuple[str, str | None] | None] = [None]
+# The level floor of a structlog configuration not applied yet (structlog was not imported).
+_pending: list[int | None] = [None]
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+
+def _structlog() -> ModuleType:
+    """structlog, with our deferred configuration applied on its first import by us."""
+    import structlog
+
+    floor = _pending[0]
+    if floor is not None:
+        _pending[0] = None
+        if not structlog.is_configured():  # nobody configured it since: ours stands
+            _configure_structlog(structlog, floor)
+    return structlog
+
+
+def _configured_elsewhere() -> bool:
+    # Not imported: nobody configured it.
+    module = sys.modules.get("structlog")
+    return module is not None and bool(module.is_configured())
 
 
 def add_call_context(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -64,6 +87,10 @@ def _is_token_count(key: str, value: object) -> bool:
 
 
 def _shared() -> list[Any]:
+    return _shared_with(_structlog())
+
+
+def _shared_with(structlog: Any) -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
@@ -96,11 +123,14 @@ class _GuestLogger:
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._global: Any = structlog.get_logger(name)
+        self._global: Any = None
         self._own: Any = None
 
     def _target(self) -> Any:
+        structlog = _structlog()
         if structlog.is_configured():
+            if self._global is None:
+                self._global = structlog.get_logger(self._name)
             return self._global
         if self._own is None:
             self._own = structlog.wrap_logger(
@@ -134,23 +164,10 @@ def configure_logging(
     A JSON file that cannot be written is a ``ConfigError`` naming ``key_path`` (nothing is changed).
     """
     numeric = _LEVELS.get(level, logging.WARNING)
-    shared = _shared()
     handlers: list[logging.Handler] = []
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(numeric)
-    console.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                redact_event,
-                structlog.dev.ConsoleRenderer(
-                    colors=sys.stderr.isatty() and "NO_COLOR" not in os.environ,
-                    exception_formatter=structlog.dev.plain_traceback,  # no locals
-                ),
-            ],
-        )
-    )
+    console.setFormatter(_LazyFormatter(_console_formatter))
     handlers.append(console)
     floor = numeric
     if json_file is not None:
@@ -169,17 +186,7 @@ def configure_logging(
         file_level = min(numeric, logging.INFO)
         file_handler.setLevel(file_level)
         floor = min(floor, file_level)
-        file_handler.setFormatter(
-            structlog.stdlib.ProcessorFormatter(
-                foreign_pre_chain=shared,
-                processors=[
-                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info,  # a plain string, no locals
-                    redact_event,
-                    structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
-                ],
-            )
-        )
+        file_handler.setFormatter(_LazyFormatter(_json_formatter))
         handlers.append(file_handler)
     sdk_level = _LEVELS.get(os.environ.get("AGENTCORE_SDK_LOG_LEVEL", "warning"), logging.WARNING)
     for name in _OUR_LOGGERS:
@@ -193,13 +200,65 @@ def configure_logging(
             logger.addHandler(handler)
         logger.propagate = False
         logger.setLevel(floor if name == "agentcore" else max(sdk_level, floor))
+    if "structlog" in sys.modules:
+        _pending[0] = None
+        _configure_structlog(sys.modules["structlog"], floor)
+    else:
+        _pending[0] = floor
+    _state[0] = (level, str(json_file) if json_file is not None else None)
+
+
+def _configure_structlog(structlog: Any, floor: int) -> None:
+    shared = _shared_with(structlog)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(floor),
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
-    _state[0] = (level, str(json_file) if json_file is not None else None)
+
+
+class _LazyFormatter(logging.Formatter):
+    """A formatter built (structlog imported) when the first record is formatted."""
+
+    def __init__(self, build: Any) -> None:
+        super().__init__()
+        self._build = build
+        self._real: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        real = self._real
+        if real is None:
+            real = self._real = self._build()
+        return real.format(record)
+
+
+def _console_formatter() -> logging.Formatter:
+    structlog = _structlog()
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared(),
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            redact_event,
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty() and "NO_COLOR" not in os.environ,
+                exception_formatter=structlog.dev.plain_traceback,  # no locals
+            ),
+        ],
+    )
+
+
+def _json_formatter() -> logging.Formatter:
+    structlog = _structlog()
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared(),
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,  # a plain string, no locals
+            redact_event,
+            structlog.processors.JSONRenderer(ensure_ascii=False, default=str),
+        ],
+    )
 
 
 def ensure_logging(level: str = "warning", json_file: str | Path | None = None) -> None:
@@ -210,7 +269,7 @@ def ensure_logging(level: str = "warning", json_file: str | Path | None = None) 
     from_env = os.environ.get(JSON_ENV)
     key_path = "--log-json" if from_env else "logging.jsonFile"
     json_file = from_env or json_file
-    if structlog.is_configured() and _state[0] is None:
+    if _state[0] is None and _configured_elsewhere():
         return  # the embedding application owns logging
     wanted = (level, str(json_file) if json_file is not None else None)
     if _state[0] != wanted:

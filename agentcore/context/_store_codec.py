@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from agentcore import _redact
-from agentcore.context._store_tables import blob_key
+from agentcore.context._store_schema import blob_key
 from agentcore.messages import AudioPart, Content, ImagePart, InternalMessage, Part, TextPart, ToolCall
 from agentcore.storage import text as dbtext
 

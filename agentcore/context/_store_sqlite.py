@@ -7,7 +7,7 @@ import sqlite3
 from typing import Any
 
 from agentcore.context._store_codec import LOAD_COLUMNS, Blob, blob_keys
-from agentcore.context._store_tables import INSERT_BLOB_QMARK, M, Y
+from agentcore.context._store_schema import INSERT_BLOB_QMARK, MESSAGES, SUMMARIES
 
 _SQL_BUMP = (
     "UPDATE agentcore_sessions SET next_seq = next_seq + ?, message_count = message_count + ?, "
@@ -39,11 +39,11 @@ def load(path: str, session_id: str, since_seq: int) -> tuple[list[Any], Any, di
     conn = sqlite3.connect(path, timeout=30)
     try:
         rows = conn.execute(
-            f"SELECT {', '.join(LOAD_COLUMNS)} FROM {M.name} WHERE session_id = ? AND seq >= ? ORDER BY seq",
+            f"SELECT {', '.join(LOAD_COLUMNS)} FROM {MESSAGES} WHERE session_id = ? AND seq >= ? ORDER BY seq",
             (session_id, since_seq),
         ).fetchall()
         summary = conn.execute(
-            f"SELECT from_seq, upto_seq, text, tokens FROM {Y.name} WHERE session_id = ? "
+            f"SELECT from_seq, upto_seq, text, tokens FROM {SUMMARIES} WHERE session_id = ? "
             "ORDER BY upto_seq DESC, id DESC LIMIT 1",
             (session_id,),
         ).fetchone()

@@ -1,4 +1,5 @@
-"""The session tables and their schema versions (see ``storage.db.register_schema``).
+"""The session tables (sqlmodel) and their upgrades; the version and its registration are in
+``_store_schema`` (SQLAlchemy-free, see there).
 
 v1: sessions, messages, summaries. v2: ``agentcore_blobs`` - inline image bytes move out of the
 message rows into one row per distinct image (keyed by SHA-256), so a 30 MB image is stored once
@@ -8,27 +9,19 @@ however often it is sent, and loading a session's text never drags megabytes of 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from agentcore.storage.db import register_schema
+from agentcore.context._store_schema import INSERT_BLOB, NAME_MAX, blob_key, now
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-SCHEMA_NAME = "sessions"
-SCHEMA_VERSION = 2
-NAME_MAX = 200  # agentcore_sessions.name
-
-
-def now() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
+__all__ = ["INSERT_BLOB", "NAME_MAX", "B", "M", "S", "Y", "blob_key", "migrate", "now"]
 
 
 class SessionRow(SQLModel, table=True):
@@ -108,21 +101,10 @@ M: Any = getattr(MessageRow, "__table__")  # noqa: B009
 Y: Any = getattr(SummaryRow, "__table__")  # noqa: B009
 B: Any = getattr(BlobRow, "__table__")  # noqa: B009
 
-# Portable upsert (PostgreSQL, SQLite >= 3.24): a blob already stored is left as it is.
-_BLOB_SQL = (
-    "INSERT INTO agentcore_blobs (sha256, media_type, size, data, created_at) "
-    "VALUES ({}) ON CONFLICT (sha256) DO NOTHING"
-)
-INSERT_BLOB_QMARK = _BLOB_SQL.format("?, ?, ?, ?, ?")  # sqlite3
-INSERT_BLOB = _BLOB_SQL.format(":sha, :mt, :size, :data, :at")  # SQLAlchemy text()
 
+async def migrate(conn: AsyncConnection, from_version: int) -> None:
+    """Create the tables (those missing) and bring the rows from ``from_version`` to the current one."""
 
-def blob_key(data: bytes) -> str:
-    """The key of a blob: its SHA-256, hex."""
-    return hashlib.sha256(data).hexdigest()
-
-
-async def _migrate(conn: AsyncConnection, from_version: int) -> None:
     def create(sync_conn: Any) -> None:
         SQLModel.metadata.create_all(sync_conn, tables=[S, M, Y, B], checkfirst=True)
 
@@ -158,6 +140,3 @@ async def _move_inline_images(conn: AsyncConnection) -> None:
                 text("UPDATE agentcore_messages SET content = :c WHERE id = :i"),
                 {"c": json.dumps(parts, ensure_ascii=False), "i": row_id},
             )
-
-
-register_schema(SCHEMA_NAME, SCHEMA_VERSION, _migrate)

@@ -17,46 +17,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
-
 from agentcore.context import _store_sqlite as lite
 from agentcore.context._store_codec import (
-    LOAD_COLUMNS,
     Blob,
-    blob_keys,
     mask,
     message,
-    message_row,
     row_values,
 )
-from agentcore.context._store_tables import INSERT_BLOB, NAME_MAX, B, M, S, Y, now
+from agentcore.context._store_schema import NAME_MAX, now
 from agentcore.errors import SessionNameInvalid, StorageError
 from agentcore.messages import InternalMessage
 from agentcore.storage import text as dbtext
-from agentcore.storage.db import db_error, mask_url, open_database
+from agentcore.storage.db import db_error, ensure_schemas, mask_url, open_database
 from agentcore.storage.sqlite_writer import sqlite_time, writer_for
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-# Built once: constructing SQLAlchemy expressions per append showed up in the profiles.
-_BUMP: Any = (
-    update(S)
-    .where(S.c.id == bindparam("sid"))
-    .values(
-        next_seq=S.c.next_seq + bindparam("k"),
-        message_count=S.c.message_count + bindparam("k"),
-        updated_at=bindparam("now"),
-    )
-    .returning(S.c.next_seq)
-)
-_INSERT_MESSAGES: Any = M.insert()
-# Blobs no message refers to any more (after delete, reset, prune).
-_ORPHAN_BLOBS = (
-    "DELETE FROM agentcore_blobs WHERE NOT EXISTS (SELECT 1 FROM agentcore_messages m "
-    "WHERE m.content_kind = 'parts' AND m.content LIKE '%' || agentcore_blobs.sha256 || '%')"
-)
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def check_session_name(name: str) -> str:
@@ -150,10 +126,11 @@ class SessionStore:
         return await open_database(self.url)
 
     async def _ensure_schema(self) -> None:
-        # The schema is created or migrated (through SQLAlchemy) before the first direct write.
+        # Checked once per loop before the first sqlite3 read or write; created or migrated
+        # (through SQLAlchemy) only when the file is new or at an older version.
         loop_id = id(asyncio.get_running_loop())
         if self._ready_loop != loop_id:
-            await self.engine()
+            await ensure_schemas(self.url)
             self._ready_loop = loop_id
 
     def _error(self, action: str, exc: BaseException) -> StorageError:
@@ -171,6 +148,10 @@ class SessionStore:
             except Exception as exc:
                 raise self._error("read sessions", exc) from None
             return _lite_info(found) if found is not None else None
+        from sqlalchemy import select
+
+        from agentcore.context._store_tables import S
+
         engine = await self.engine()
         try:
             async with engine.connect() as conn:
@@ -194,6 +175,10 @@ class SessionStore:
         found = await self.find(name)
         if found is not None:
             return found
+        from sqlalchemy.exc import IntegrityError
+
+        from agentcore.context._store_tables import S
+
         engine = await self.engine()
         stamp = now()
         values = {"id": uuid.uuid4().hex, "name": name, "kind": kind, "next_seq": 1, "message_count": 0,
@@ -212,6 +197,10 @@ class SessionStore:
 
     async def list_sessions(self, kind: str | None = None) -> list[SessionInfo]:
         """Every session, most recently used first."""
+        from sqlalchemy import select
+
+        from agentcore.context._store_tables import S
+
         engine = await self.engine()
         query = select(S).order_by(S.c.updated_at.desc(), S.c.name)
         if kind is not None:
@@ -230,8 +219,8 @@ class SessionStore:
 
     async def load(self, session_id: str, *, since_seq: int = 0) -> Loaded:
         """The stored messages (seq >= ``since_seq``) and the latest summary of a session."""
-        engine = await self.engine()
         if self._writer is not None:
+            await self._ensure_schema()
             try:
                 rows, srow, blobs = await asyncio.to_thread(
                     lite.load, self._writer.path, session_id, since_seq
@@ -240,28 +229,11 @@ class SessionStore:
                 raise self._error("load a session", exc) from None
             summary = Summary(srow[0], srow[1], srow[2], srow[3]) if srow else None
             return Loaded([message(r, blobs) for r in rows], summary)
-        cols = [getattr(M.c, c) for c in LOAD_COLUMNS]
-        query = select(*cols).where(M.c.session_id == session_id)
-        if since_seq:
-            query = query.where(M.c.seq >= since_seq)
+        from agentcore.context import _store_sa as sa
+
+        engine = await self.engine()
         try:
-            async with engine.connect() as conn:
-                rows = (await conn.execute(query.order_by(M.c.seq))).all()
-                srow = (
-                    await conn.execute(
-                        select(Y.c.from_seq, Y.c.upto_seq, Y.c.text, Y.c.tokens)
-                        .where(Y.c.session_id == session_id)
-                        .order_by(Y.c.upto_seq.desc(), Y.c.id.desc())
-                        .limit(1)
-                    )
-                ).first()
-                keys = sorted({k for r in rows for k in blob_keys(r[2], r[3])})
-                blobs: dict[str, tuple[str, bytes]] = {}
-                if keys:
-                    found = await conn.execute(
-                        select(B.c.sha256, B.c.media_type, B.c.data).where(B.c.sha256.in_(keys))
-                    )
-                    blobs = {r[0]: (r[1], bytes(r[2])) for r in found}
+            rows, srow, blobs = await sa.load(engine, session_id, since_seq)
         except Exception as exc:
             raise self._error("load a session", exc) from None
         summary = Summary(srow[0], srow[1], srow[2], srow[3]) if srow else None
@@ -295,7 +267,7 @@ class SessionStore:
                 first = await self._writer.run(lambda conn: lite.append(conn, ident, rows, blobs, stamp))
             else:
                 first = await self._append_core(session, messages, tokens, tokenizer, blobs)
-        except (IntegrityError, lite.NameTaken):
+        except lite.NameTaken:
             raise StorageError(
                 f"session '{session.name}' was deleted and its name reused while this one was open; "
                 "start a new session"
@@ -343,32 +315,22 @@ class SessionStore:
         tokenizer: str | None,
         blobs: list[Blob],
     ) -> int:
+        from sqlalchemy.exc import IntegrityError
+
         engine = await self.engine()
-        k = len(messages)
         stamp = now()
-        async with engine.begin() as conn:
-            row = (await conn.execute(_BUMP, {"sid": session.id, "k": k, "now": stamp})).first()
-            if row is None:
-                await conn.execute(
-                    S.insert().values(id=session.id, name=session.name, kind=session.kind, next_seq=1 + k,
-                                      message_count=k, created_at=stamp, updated_at=stamp)
-                )  # fmt: skip
-                row = (1 + k,)
-            first = int(row[0]) - k
-            values = [
-                message_row(session.id, first + i, m, t, tokenizer, stamp, blobs)
-                for i, (m, t) in enumerate(zip(messages, tokens, strict=True))
-            ]
-            for key, media_type, data in blobs:
-                await conn.execute(
-                    text(INSERT_BLOB),
-                    {"sha": key, "mt": media_type, "size": len(data), "data": data, "at": stamp},
-                )
-            await conn.execute(_INSERT_MESSAGES, values)
-        return first
+        from agentcore.context import _store_sa as sa
+
+        try:
+            return await sa.append(engine, (session.id, session.name, session.kind), messages, tokens,
+                                   tokenizer, blobs, stamp)  # fmt: skip
+        except IntegrityError:
+            raise lite.NameTaken(session.name) from None
 
     async def save_summary(self, session_id: str, summary: Summary) -> None:
         """Store a compression summary (rows are appended; the latest is used)."""
+        from agentcore.context._store_tables import Y
+
         engine = await self.engine()
         try:
             async with engine.begin() as conn:
@@ -385,19 +347,17 @@ class SessionStore:
         except Exception as exc:
             raise self._error("save a summary", exc) from None
 
-    async def _delete_content(self, conn: AsyncConnection, session_ids: Sequence[str], *, rows: bool) -> None:
-        await conn.execute(delete(M).where(M.c.session_id.in_(session_ids)))
-        await conn.execute(delete(Y).where(Y.c.session_id.in_(session_ids)))
-        if rows:
-            await conn.execute(delete(S).where(S.c.id.in_(session_ids)))
-        await conn.execute(text(_ORPHAN_BLOBS))
-
     async def reset(self, session_id: str) -> None:
         """Delete every message and summary of a session (the session itself stays)."""
+        from sqlalchemy import update
+
+        from agentcore.context import _store_sa as sa
+        from agentcore.context._store_tables import S
+
         engine = await self.engine()
         try:
             async with engine.begin() as conn:
-                await self._delete_content(conn, [session_id], rows=False)
+                await sa.delete_content(conn, [session_id], rows=False)
                 await conn.execute(
                     update(S).where(S.c.id == session_id).values(message_count=0, updated_at=now())
                 )
@@ -416,10 +376,12 @@ class SessionStore:
         """Delete sessions (by id) with their messages, summaries and unreferenced blobs."""
         if not session_ids:
             return
+        from agentcore.context import _store_sa as sa
+
         engine = await self.engine()
         try:
             async with engine.begin() as conn:
-                await self._delete_content(conn, session_ids, rows=True)
+                await sa.delete_content(conn, session_ids, rows=True)
         except Exception as exc:
             raise self._error("delete a session", exc) from None
 
@@ -430,6 +392,10 @@ class SessionStore:
         both given: either condition. Returns what was (or, with ``dry_run``, would be) deleted."""
         if older_than is None and not empty:
             return []
+        from sqlalchemy import or_, select
+
+        from agentcore.context._store_tables import S
+
         engine = await self.engine()
         conditions: list[Any] = []
         if older_than is not None:
@@ -457,6 +423,10 @@ class SessionStore:
             raise StorageError(
                 f"a session named '{new}' already exists; pick another name or delete it first"
             )
+        from sqlalchemy import update
+
+        from agentcore.context._store_tables import S
+
         engine = await self.engine()
         try:
             async with engine.begin() as conn:

@@ -198,6 +198,49 @@ async def open_database(url: str) -> AsyncEngine:
     return engine
 
 
+async def ensure_schemas(url: str) -> None:
+    """Every registered schema at its version in ``url``'s database, like ``open_database`` but
+    without building an engine when nothing needs doing: a SQLite file already at every version is
+    checked with plain ``sqlite3``, so the one-shot path never imports SQLAlchemy. A new file, an
+    older (or newer) version or another database takes ``open_database``, which creates, upgrades
+    (or refuses) exactly as always."""
+    loop = asyncio.get_running_loop()
+    pending = [(n, v) for n, (v, _) in _SCHEMAS.items() if _ready.get((url, id(loop), n)) != v]
+    if not pending:
+        return
+    path = sqlite_file(url)
+    if path is not None and await asyncio.to_thread(_at_versions, path, pending):
+        _watch(loop)
+        for name, version in pending:
+            _ready[(url, id(loop), name)] = version
+        return
+    await open_database(url)
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite file URL (``sqlite+aiosqlite:///path``); None for other databases."""
+    if not url.startswith("sqlite") or ":///" not in url or "?" in url:
+        return None
+    return url.split(":///", 1)[1] or None
+
+
+def _at_versions(path: str, wanted: list[tuple[str, int]]) -> bool:
+    """Whether the SQLite file ``path`` exists with every schema in ``wanted`` at exactly its version."""
+    import sqlite3
+
+    if not os.path.isfile(path):
+        return False
+    try:
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            found = dict(conn.execute("SELECT name, version FROM agentcore_schema").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.Error:  # no schema table yet, or not a database: the full path says which
+        return False
+    return all(found.get(name) == version for name, version in wanted)
+
+
 async def _create_schemas(
     engine: AsyncEngine, url: str, schema: str | None, pending: list[tuple[str, int, Migration]]
 ) -> None:

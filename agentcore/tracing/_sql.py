@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from agentcore.tracing._schema import Layout
+
 _AGGREGATED = (
     "prompt_tokens",
     "completion_tokens",
@@ -34,13 +36,14 @@ _NULLABLE = (
 
 
 class _SQLiteSQL:
-    """The SQLite statements, built once from the tables: positional inserts and the upsert."""
+    """The SQLite statements, built once from the column layouts (no SQLAlchemy on this path):
+    positional inserts and the upsert."""
 
     def __init__(self) -> None:
-        from agentcore.tracing.calllog import CALLS, MODEL_USAGE, SPANS
+        from agentcore.tracing import _schema as t
 
-        self.calls = _insert_sql(CALLS)
-        self.spans = _insert_sql(SPANS)
+        self.calls = _insert_sql(t.CALLS_TABLE, t.CALLS)
+        self.spans = _insert_sql(t.SPANS_TABLE, t.SPANS)
         updates = ", ".join(
             [f"{c} = {c} + excluded.{c}" for c in _COUNTERS]
             + [
@@ -50,18 +53,16 @@ class _SQLiteSQL:
             ]
             + ["last_used_at = excluded.last_used_at"]
         )
-        self.upsert = (
-            _insert_sql(MODEL_USAGE)[0] + f" ON CONFLICT (provider, model) DO UPDATE SET {updates}",
-            _insert_sql(MODEL_USAGE)[1],
-        )
+        insert, columns = _insert_sql(t.MODEL_USAGE_TABLE, t.MODEL_USAGE)
+        self.upsert = (insert + f" ON CONFLICT (provider, model) DO UPDATE SET {updates}", columns)
 
 
-def _insert_sql(table: Any) -> tuple[str, list[tuple[str, Any]]]:
+def _insert_sql(table: str, layout: Layout) -> tuple[str, list[tuple[str, Any]]]:
     """``INSERT`` with ``?`` placeholders, and (column, default) in placeholder order."""
-    columns = [(c.name, c.default.arg if c.default is not None else None) for c in table.columns]
+    columns = [(name, default) for name, default, _ in layout]
     names = ", ".join(n for n, _ in columns)
     marks = ", ".join("?" * len(columns))
-    return f"INSERT INTO {table.name} ({names}) VALUES ({marks})", columns
+    return f"INSERT INTO {table} ({names}) VALUES ({marks})", columns
 
 
 def _sqlite_value(value: Any) -> Any:

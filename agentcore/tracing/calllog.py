@@ -1,6 +1,6 @@
 """The call-log tables: one row per LLM request attempt, per-model totals, and trace spans.
 
-Registered with ``agentcore.storage.db`` as schema ``calllog``; ``open_database`` creates them and
+Registered with ``agentcore.storage.db`` as schema ``calllog`` (by ``_schema``, SQLAlchemy-free); ``open_database`` creates them and
 upgrades older versions in place (``_migrate``). Times are timezone-aware UTC.
 
 Null rules (v2): token columns are NULL when the provider reported no usage for the attempt
@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy import Table
 from sqlmodel import Field, SQLModel
 
-from agentcore.storage.db import register_schema
+from agentcore.tracing._schema import SCHEMA_NAME, SCHEMA_VERSION, register
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-SCHEMA_NAME = "calllog"
-SCHEMA_VERSION = 3
+__all__ = ["CALLS", "MODEL_USAGE", "SCHEMA_NAME", "SCHEMA_VERSION", "SPANS", "TABLES", "migrate", "register"]
 
 
 class LLMCallLog(SQLModel, table=True):
@@ -140,7 +139,8 @@ def _create(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=list(TABLES), checkfirst=True)
 
 
-async def _migrate(conn: AsyncConnection, from_version: int) -> None:
+async def migrate(conn: AsyncConnection, from_version: int) -> None:
+    """Create the tables, or upgrade them in place from ``from_version``."""
     if from_version in (1, 2):
         from agentcore.tracing._migrate import v1_to_v2, v2_to_v3
 
@@ -149,11 +149,3 @@ async def _migrate(conn: AsyncConnection, from_version: int) -> None:
         await conn.run_sync(v2_to_v3)
         return
     await conn.run_sync(_create)
-
-
-def register() -> None:
-    """Register the schema with ``agentcore.storage.db`` (done on import; idempotent)."""
-    register_schema(SCHEMA_NAME, SCHEMA_VERSION, _migrate)
-
-
-register()

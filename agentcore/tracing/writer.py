@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from agentcore._redact import redact_text
 from agentcore.logs import get_logger
+from agentcore.tracing import _schema
 from agentcore.tracing._sql import sqlite_write, statements, update_aggregates
 
 if TYPE_CHECKING:
@@ -245,11 +246,12 @@ class CallLogWriter:
     async def _insert(self, batch: Rows) -> None:
         calls = [row for kind, row in batch if kind == "call"]
         spans = [row for kind, row in batch if kind == "span"]
-        engine = await self._open()
         if self._sqlite is not None:
             # The file's writer thread: no lock contention with the session store's appends.
+            await self._ensure_schema()
             await self._sqlite.run(lambda conn: sqlite_write(conn, calls, spans))
             return
+        engine = await self._open()
         stmts = statements(engine.dialect.name)
         async with engine.begin() as conn:
             if calls:
@@ -306,11 +308,17 @@ class CallLogWriter:
     async def _open(self) -> AsyncEngine:
         if self._engine is None:
             from agentcore.storage.db import open_database
-            from agentcore.tracing import calllog
 
-            calllog.register()
+            _schema.register()
             self._engine = await open_database(self.url)
         return self._engine
+
+    async def _ensure_schema(self) -> None:
+        # SQLite file: a plain sqlite3 version check; SQLAlchemy loads only to create or upgrade.
+        from agentcore.storage.db import ensure_schemas
+
+        _schema.register()
+        await ensure_schemas(self.url)
 
 
 def _materialise(item: Item) -> dict[str, Any]:
@@ -330,20 +338,8 @@ def _columns(kind: Kind) -> tuple[tuple[str, int | None], ...]:
     """(name, max length or None) of the table's text columns."""
     found = _text_columns.get(kind)
     if found is None:
-        from agentcore.tracing.calllog import CALLS, SPANS
-
-        table = CALLS if kind == "call" else SPANS
-        found = _text_columns[kind] = tuple(
-            (c.name, getattr(c.type, "length", None)) for c in table.columns if _is_text(c.type)
-        )
+        found = _text_columns[kind] = _schema.text_columns(_schema.CALLS if kind == "call" else _schema.SPANS)
     return found
-
-
-def _is_text(sql_type: Any) -> bool:
-    from sqlalchemy import String
-
-    # SQLModel's AutoString decorates a String
-    return isinstance(sql_type, String) or isinstance(getattr(sql_type, "impl_instance", None), String)
 
 
 def clean_text(value: str) -> str:

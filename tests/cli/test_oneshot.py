@@ -1,8 +1,10 @@
 """The one-shot path, ``agentcore run "hi"``, as a user runs it: a fresh process against the fake server,
-its answer, what it stores, its errors, and what it does not load (the ``openai`` SDK, the tokenizer)."""
+its answer, what it stores, its errors, and what it does not load (the ``openai`` SDK, the tokenizer,
+SQLAlchemy on a SQLite file already at the current schema versions)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import sqlite3
 import subprocess
@@ -88,6 +90,68 @@ def test_run_loads_neither_the_openai_sdk_nor_the_tokenizer(fake_openai: FakeOpe
     # the stored messages carry no count (the next request that needs one counts them).
     with _db(tmp_path) as db:
         assert db.execute("SELECT tokens FROM agentcore_messages").fetchall() == [(None,), (None,)]
+
+
+def _imported_by_run(tmp_path: Path, config: Path) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "agentcore", "run", "-c", str(config), "hi"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**_subprocess_env(), **_home(tmp_path)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout == "ok\n"
+    return {
+        line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")
+    }
+
+
+def _sqlalchemy(imported: set[str]) -> set[str]:
+    return {m for m in imported if m.split(".")[0] in ("sqlalchemy", "sqlmodel")}
+
+
+def test_run_on_an_existing_sqlite_file_does_not_load_sqlalchemy(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, fake_openai.url)
+    fake_openai.reply_text("ok", usage=(7, 1))
+    fake_openai.reply_text("ok", usage=(9, 1))
+    first = _imported_by_run(tmp_path, config)  # a new file: its tables are created (SQLAlchemy)
+    second = _imported_by_run(tmp_path, config)
+    assert "agentcore.context.store" in second and "agentcore.tracing.writer" in second
+    assert _sqlalchemy(first)
+    assert not _sqlalchemy(second)
+    # What the sqlite3 path wrote reads back through the SQLAlchemy commands.
+    listed = run_cli("sessions", "list", "-c", str(config), env=_home(tmp_path))
+    assert listed.returncode == 0, listed.stderr
+    names = [line.split()[0] for line in listed.stdout.splitlines()[1:]]
+    assert len(names) == 2
+    for name in names:
+        shown = run_cli("sessions", "show", name, "-c", str(config), env=_home(tmp_path))
+        assert shown.returncode == 0, shown.stderr
+        assert "hi" in shown.stdout and "ok" in shown.stdout
+    usage = run_cli("usage", "--json", "-c", str(config), env=_home(tmp_path))
+    assert usage.returncode == 0, usage.stderr
+    (model,) = json.loads(usage.stdout)
+    assert (model["model"], model["requests"], model["prompt_tokens"]) == ("openai/gpt-4o-mini", 2, 16)
+    with _db(tmp_path) as db:
+        assert db.execute("SELECT count(*), sum(prompt_tokens) FROM llm_call_logs").fetchone() == (2, 16)
+        assert db.execute("SELECT requests, prompt_tokens FROM llm_model_usage").fetchone() == (2, 16)
+
+
+def test_run_on_an_older_schema_upgrades_it_as_before(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    config = _config(tmp_path, fake_openai.url)
+    fake_openai.reply_text("ok")
+    fake_openai.reply_text("ok")
+    _imported_by_run(tmp_path, config)
+    with _db(tmp_path) as db:  # the v1 sessions schema (v1 -> v2 moves inline images to blobs)
+        db.execute("DROP TABLE agentcore_blobs")
+        db.execute("UPDATE agentcore_schema SET version = 1 WHERE name = 'sessions'")
+    imported = _imported_by_run(tmp_path, config)
+    assert _sqlalchemy(imported)  # the version check sent it down the full (upgrading) path
+    with _db(tmp_path) as db:
+        assert db.execute("SELECT version FROM agentcore_schema WHERE name = 'sessions'").fetchone() == (2,)
+        assert db.execute("SELECT count(*) FROM agentcore_blobs").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM agentcore_messages").fetchone() == (4,)
 
 
 def _subprocess_env() -> dict[str, str]:

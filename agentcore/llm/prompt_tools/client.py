@@ -13,17 +13,16 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Literal
 
-import structlog
-
 from agentcore.llm.events import StreamEvent, TextDelta, ToolCallDelta, ToolCallStarted, TurnComplete
 from agentcore.llm.prompt_tools._format import rewrite_history, system_with_tools
 from agentcore.llm.prompt_tools._parser import OPEN, Piece, ToolCallParser, parse_all
 from agentcore.llm.provider import ProviderClient
 from agentcore.llm.request import LLMRequest
 from agentcore.llm.wrapper import ClientWrapper
+from agentcore.logs import get_logger
 from agentcore.messages import InternalMessage
 
-log = structlog.get_logger("agentcore.llm")
+log = get_logger("agentcore.llm")
 
 #: error texts (lower case) of servers that refuse the ``tools`` parameter
 UNSUPPORTED_TOOLS_ERRORS: tuple[str, ...] = (

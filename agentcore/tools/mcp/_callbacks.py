@@ -11,15 +11,14 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import structlog
-
 from agentcore.errors import describe
+from agentcore.logs import get_logger
 from agentcore.tools.mcp._handlers import ElicitationReply, ElicitationRequest, SamplingRequest
 
 if TYPE_CHECKING:
     from agentcore.tools.mcp.source import McpToolSource
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # MCP's syslog levels onto the stdlib's.
 _LEVELS = {
