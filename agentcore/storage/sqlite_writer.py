@@ -58,7 +58,7 @@ def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
 
 def sqlite_time(value: datetime) -> str:
     """``value`` in SQLAlchemy's SQLite DATETIME format (its reads parse what we write)."""
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")  # strftime's format, faster
 
 
 class SQLiteWriter:
