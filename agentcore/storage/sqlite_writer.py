@@ -14,9 +14,8 @@ on the caller's thread instead (``run(..., inline=True)``) when the writer is id
 the thread and the wake-up back cost two context switches, 1-3 ms each on a loaded machine, ten
 times the write. It goes inline only when nothing is queued and the connection is free, with a
 zero busy timeout: if another process holds the write lock it goes to the thread (which waits
-for it) instead of blocking the event loop. WAL checkpoints (which fsync) never run inline: the
-connection's auto-checkpoint is off and the thread checkpoints after every ``_CHECKPOINT_EVERY``
-commits.
+for it) instead of blocking the event loop. WAL checkpoints (which fsync) never run inline: auto-checkpoint is on only
+while the thread commits, and the thread also checkpoints after every ``_CHECKPOINT_EVERY`` commits.
 """
 
 from __future__ import annotations
@@ -179,6 +178,15 @@ class SQLiteWriter:
         except Exception as exc:
             return [(False, exc)] * len(batch)
         self._commits += 1
+        # On this thread SQLite's own page-count auto-checkpoint applies (a bulk call-log batch
+        # can write thousands of pages); it is off only for the inline commits.
+        conn.execute("PRAGMA wal_autocheckpoint=1000")
+        try:
+            return self._commit_on(conn, batch)
+        finally:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+
+    def _commit_on(self, conn: sqlite3.Connection, batch: list[_Job]) -> list[tuple[bool, Any]]:
         try:
             return [(True, r) for r in self._transaction(conn, batch)]
         except Exception as exc:
