@@ -286,9 +286,13 @@ class _Turns:
             native = output.spec if output is not None and output.mode == "native" else None
             request = LLMRequest(history, context.request_system(), offered, stream, output=native)
             turn: TurnComplete | None = None
+            # Only a streamed structured answer needs ``_request``'s rewriting: else one generator
+            # layer less for every event.
+            rewrite = output is not None and stream
             for retried in (False, True):
                 try:
-                    async for event in self._request(request):
+                    events = self._request(request) if rewrite else client.request(request, self.observer)
+                    async for event in events:
                         if isinstance(event, TurnComplete):
                             turn = event
                         else:
@@ -326,11 +330,14 @@ class _Turns:
             started = time.perf_counter()
             results: list[InternalMessage] = []
             try:
-                async for item in _execute_events(tools, reply.tool_calls, self.observer, self.run):
-                    if isinstance(item, list):
-                        results = item
-                    else:
-                        yield item
+                if self.run is None or self.run.events is None:  # nothing to relay while they run
+                    results = await _execute(tools, reply.tool_calls, self.observer, self.run)
+                else:
+                    async for item in _execute_events(tools, reply.tool_calls, self.observer, self.run):
+                        if isinstance(item, list):
+                            results = item
+                        else:
+                            yield item
             except asyncio.CancelledError:
                 # Keep the history valid for the next turn: every call gets a result.
                 await _add(context, *[interrupted(call) for call in reply.tool_calls])

@@ -69,6 +69,18 @@ class NotACompletion(Exception):
 class ChatHttp(httpx2.AsyncClient):
     """One provider's connection pool; ``close`` is what ``LazyClient`` calls."""
 
+    _urls: dict[str, httpx2.URL] | None = None
+
+    def url_of(self, path: str) -> httpx2.URL:
+        """``path`` joined to the base URL once: merging a relative path parses and copies the URL
+        on every request, a measurable share of a zero-latency turn."""
+        if self._urls is None:
+            self._urls = {}
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = self._merge_url(path)
+        return url
+
     async def close(self) -> None:
         await self.aclose()
 
@@ -106,7 +118,7 @@ def _error_body(response: httpx2.Response) -> object:
 async def post_json(client: ChatHttp, path: str, body: bytes) -> dict[str, Any]:
     """POST ``body`` and return the JSON object answered (a cut-off body raises ``JSONDecodeError``)."""
     try:
-        response = await client.post(path, content=body)
+        response = await client.post(client.url_of(path), content=body)
     except httpx2.HTTPError as exc:
         raise TransportError(client.base_url, exc) from exc
     if response.status_code >= 400:
@@ -137,7 +149,7 @@ class ChatStream:
 
 async def open_stream(client: ChatHttp, path: str, body: bytes) -> ChatStream:
     """POST ``body`` asking for a stream; returns once the response head says it is not an error."""
-    request = client.build_request("POST", path, content=body)
+    request = client.build_request("POST", client.url_of(path), content=body)
     try:
         response = await client.send(request, stream=True)
     except httpx2.HTTPError as exc:
