@@ -76,6 +76,17 @@ def is_http_standin(exc: BaseException) -> bool:
     return type(exc).__name__ == "MCPError" and message == _HTTP_STANDIN
 
 
+def never_sent(exc: BaseException) -> bool:
+    """Whether ``exc`` says the server did not run the request: the connection was refused, or the
+    server answered that it does not know our session (a restarted server)."""
+    exc = leaf(exc)
+    if type(exc).__name__ == "MCPError":
+        message = str(getattr(getattr(exc, "error", None), "message", "")).lower()
+        return message in _SESSION_GONE or any(word in message for word in _SESSION_WORDING)
+    names = {c.__name__ for c in type(exc).__mro__}
+    return bool(names & {"ConnectError", "ConnectionRefusedError", "ConnectTimeout"})
+
+
 async def session_rejected(session: Any) -> bool:
     """After an HTTP error on a request: whether the session itself is refused (a ping fails too).
 

@@ -24,6 +24,7 @@ from agentcore.tools.mcp._connection import (
     is_connection_loss,
     is_http_standin,
     leaf,
+    never_sent,
     session_rejected,
     stderr_tail,
 )
@@ -390,8 +391,12 @@ class McpToolSource:
         try:
             return await fn(session)
         except Exception as exc:
-            if not is_connection_loss(exc) and not (is_http_standin(exc) and await session_rejected(session)):
+            rejected = is_http_standin(exc) and await session_rejected(session)
+            if not rejected and not is_connection_loss(exc):
                 raise
+            # A refused session or a connection never made: the server did not run the request, so
+            # running it again cannot do it twice.
+            retry = retry or rejected or never_sent(exc)
             log.warning("MCP connection lost", server=self.name, op=op, error=describe(leaf(exc)).message)
         async with self._lock:
             if self._closed:
@@ -441,10 +446,12 @@ class McpToolSource:
 
     async def _call(self, name: str, run: Any, ping: Any, safe: bool, timeout: float) -> ToolOutput:
         try:
-            if not safe:
-                # A call that must not run twice goes out only on a connection just seen alive (a
-                # ping is harmless to retry): a server that died while idle is reconnected first,
-                # and only a crash during the call itself is reported as an interruption.
+            if not safe and self.transport == "stdio":
+                # A call that must not run twice goes out only on a pipe just seen alive (a ping is
+                # harmless to retry): a server that died while idle is restarted first, and only a
+                # crash during the call itself is reported as an interruption. Over HTTP each call is
+                # its own POST whose failure says whether it was run (refused session, no connection),
+                # so the extra round trip is not needed there.
                 await self.request("ping", ping)
             result = await self.request(f"tools/call {name}", run, retry=safe)
         except CallInterrupted:
