@@ -14,13 +14,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from agentcore.llm.providers.http.host import enter_host
+from agentcore.logs import get_logger
 from agentcore.serve import wire_anthropic, wire_openai
 from agentcore.serve._coalesce import Coalescer
 from agentcore.serve._errors import HttpError, from_exception
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from agentcore.config.schema import AgentConfig
     from agentcore.serve.keys import ApiKey
 
-log = structlog.get_logger("agentcore.serve")
+log = get_logger("agentcore.serve")
 _JSON = "application/json"
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 

@@ -17,9 +17,8 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-import structlog
-
 from agentcore.llm.providers.http.host import hosted
+from agentcore.logs import get_logger
 from agentcore.tracing.context import call_context, new_id
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build_mcp_server", "run_mcp"]
 
-log = structlog.get_logger("agentcore.serve.mcp")
+log = get_logger("agentcore.serve.mcp")
 
 _KEY_STATE = "agentcore_key"
 _ASK_SCHEMA: dict[str, Any] = {

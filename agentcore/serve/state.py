@@ -7,8 +7,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
+from agentcore.logs import get_logger
 from agentcore.serve._upstream import Upstreams
 from agentcore.serve.keys import KeyStore
 from agentcore.serve.limits import Limiter, build_limiter
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from agentcore.tracing.pricing import PriceTable
     from agentcore.tracing.writer import CallLogWriter
 
-log = structlog.get_logger("agentcore.serve")
+log = get_logger("agentcore.serve")
 ADMIN_KEY_ENV = "AGENTCORE_ADMIN_KEY"
 
 

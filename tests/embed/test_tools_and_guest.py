@@ -212,3 +212,15 @@ def test_a_host_app_keeps_its_logging_config_and_gets_our_records() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OK") and done.stderr == ""
+
+
+def test_no_module_logs_through_an_unconfigured_structlog() -> None:
+    # structlog's default prints to stdout: one such record ahead of `run --json` broke its output
+    # (caught by tests/llm/http/test_http_cli.py). Every module logs through agentcore.logs.get_logger.
+    package = Path(agentcore.__file__).parent
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "logs.py" and "structlog.get_logger(" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

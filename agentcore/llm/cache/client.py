@@ -11,8 +11,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
-import structlog
-
 from agentcore.config.schema import CacheConfig
 from agentcore.llm.cache._codec import CachedTurn, decode, encode
 from agentcore.llm.cache._key import identity, request_key, tools_digest
@@ -22,10 +20,11 @@ from agentcore.llm.events import StreamEvent, TextDelta, ToolCallDelta, ToolCall
 from agentcore.llm.provider import ProviderClient
 from agentcore.llm.request import LLMRequest
 from agentcore.llm.wrapper import ClientWrapper
+from agentcore.logs import get_logger
 from agentcore.messages import Usage
 from agentcore.tools.base import ToolSpec
 
-log = structlog.get_logger("agentcore.llm")
+log = get_logger("agentcore.llm")
 _NOTHING = Usage()
 _HIT_BATCH = 64
 

@@ -13,8 +13,6 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import structlog
-
 from agentcore.config.http_schema import HttpChunkFilter, HttpResponseMapping, HttpStreamConfig
 from agentcore.errors import ConfigError
 from agentcore.llm.events import (
@@ -27,9 +25,10 @@ from agentcore.llm.events import (
 )
 from agentcore.llm.providers.http import _response as resp
 from agentcore.llm.providers.http._paths import MISSING, get_path
+from agentcore.logs import get_logger
 from agentcore.messages import InternalMessage, ToolCall, Usage
 
-log = structlog.get_logger("agentcore.llm.http")
+log = get_logger("agentcore.llm.http")
 
 
 async def lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:

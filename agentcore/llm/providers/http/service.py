@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
-import structlog
 
 from agentcore._redact import register_secret
 from agentcore.config.http_schema import HttpProviderConfig
@@ -29,9 +28,10 @@ from agentcore.llm.providers.http.check import check_llm
 from agentcore.llm.providers.http.converters import BUILTIN, Converter, user_converters
 from agentcore.llm.providers.http.host import current_host
 from agentcore.llm.retry import Failure, parse_retry_after
+from agentcore.logs import get_logger
 from agentcore.tracing.context import current
 
-log = structlog.get_logger("agentcore.llm.http")
+log = get_logger("agentcore.llm.http")
 _CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "too many tokens", "too long")
 
 
