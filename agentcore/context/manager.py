@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from agentcore.context import compression, prompt
 from agentcore.context._turn import LockSettings, in_memory_hold, transcript
 from agentcore.context.repair import repair
-from agentcore.context.tokens import TokenCounter, encoding
+from agentcore.context.tokens import TokenCounter, encoder_ready, encoding
 from agentcore.context.windows import ContextWindow
 from agentcore.logs import get_logger
 from agentcore.messages import InternalMessage
@@ -347,15 +347,13 @@ class ContextManager:
             # A snapshot: the request outlives this turn (doubles, the call log, retries) while the
             # history keeps growing.
             return list(self._messages)
-        if not shrink and self._cut == 0 and not self._summary_active and self.window is not None:
-            from agentcore.context import tokens
-
-            if self.counter.encoding_name not in tokens._encodings:
-                bound = self.counter.bound(self._messages, self._rendered_system, tools)
-                if bound <= self._budget(0, False).trigger:  # fits for sure: no encoder needed
-                    self._head_end = 0
-                    self.last_request_tokens = bound
-                    return list(self._messages)
+        fresh = not shrink and self._cut == 0 and not self._summary_active and self.window is not None
+        if fresh and not encoder_ready(self.counter.encoding_name):
+            bound = self.counter.bound(self._messages, self._rendered_system, tools)
+            if bound <= self._budget(0, False).trigger:  # fits for sure: no encoder needed
+                self._head_end = 0
+                self.last_request_tokens = bound
+                return list(self._messages)
         counts = await self._all_counts()
         overhead = await self._overhead(tools)
         budget = self._budget(overhead, shrink)
@@ -457,18 +455,14 @@ class ContextManager:
     # ---- token counts -------------------------------------------------------------------
 
     async def _ensure_encoder(self) -> None:
-        from agentcore.context import tokens
-
-        if self.counter.encoding_name not in tokens._encodings:
+        if not encoder_ready(self.counter.encoding_name):
             # Building the encoder takes ~0.2-0.4 s: keep it off the event loop.
             await asyncio.to_thread(encoding, self.counter.encoding_name)
 
     def _known_count(self, msg: InternalMessage) -> int | None:
         """The count when it costs nothing (cached, or the encoder is built); None defers it to the
         first request that needs exact counts (a stored None is counted again on load)."""
-        from agentcore.context import tokens
-
-        if self.counter.key in msg.cache or self.counter.encoding_name in tokens._encodings:
+        if self.counter.key in msg.cache or encoder_ready(self.counter.encoding_name):
             return self.counter.message(msg)
         return None
 

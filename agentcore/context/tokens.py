@@ -110,6 +110,11 @@ def _ranks(name: str) -> dict[bytes, int]:
     return ranks
 
 
+def encoder_ready(name: str) -> bool:
+    """Whether ``encoding(name)`` is already built (counting then costs no start-up)."""
+    return name in _encodings
+
+
 def encoding(name: str) -> tiktoken.Encoding:
     """The ``cl100k_base`` or ``o200k_base`` encoder, built once from the bundled BPE file."""
     enc = _encodings.get(name)

@@ -53,13 +53,9 @@ def is_connection_loss(exc: BaseException) -> bool:
     exc = leaf(exc)
     if isinstance(exc, TimeoutError):  # an OSError subclass, but a deadline, not a lost connection
         return False
-    code = getattr(getattr(exc, "error", None), "code", None)
     if type(exc).__name__ == "MCPError":
-        message = str(getattr(getattr(exc, "error", None), "message", "")).lower()
-        return (
-            code == CONNECTION_CLOSED
-            or message in _SESSION_GONE
-            or any(word in message for word in _SESSION_WORDING)
+        return getattr(getattr(exc, "error", None), "code", None) == CONNECTION_CLOSED or _session_unknown(
+            exc
         )
     import anyio
 
@@ -67,6 +63,12 @@ def is_connection_loss(exc: BaseException) -> bool:
         return True
     # httpx2 transport errors (connection refused / reset) without importing httpx2 here.
     return any(c.__name__ in ("TransportError", "NetworkError") for c in type(exc).__mro__)
+
+
+def _session_unknown(exc: BaseException) -> bool:
+    """Whether an ``MCPError`` is the server saying it does not know our session id."""
+    message = str(getattr(getattr(exc, "error", None), "message", "")).lower()
+    return message in _SESSION_GONE or any(word in message for word in _SESSION_WORDING)
 
 
 def is_http_standin(exc: BaseException) -> bool:
@@ -81,8 +83,7 @@ def never_sent(exc: BaseException) -> bool:
     server answered that it does not know our session (a restarted server)."""
     exc = leaf(exc)
     if type(exc).__name__ == "MCPError":
-        message = str(getattr(getattr(exc, "error", None), "message", "")).lower()
-        return message in _SESSION_GONE or any(word in message for word in _SESSION_WORDING)
+        return _session_unknown(exc)
     names = {c.__name__ for c in type(exc).__mro__}
     return bool(names & {"ConnectError", "ConnectionRefusedError", "ConnectTimeout"})
 
