@@ -41,3 +41,18 @@ def cli_config(tmp_path: Path, url: str, **llm: Any) -> Path:
     """A cipher.yml for CLI tests pointed at a fake OpenAI server, with the shipped tools."""
     repo = Path(__file__).resolve().parents[1]
     return write_config(tmp_path, _openai_data(url, [str(repo / "tools")], llm))
+
+
+def require_redis(host: str = "127.0.0.1", port: int = 6379) -> None:
+    """Redis must answer: under CI (.ci/run starts it) its absence fails the test, elsewhere it skips."""
+    import os
+    import socket
+
+    import pytest
+
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {host}:{port} is not reachable; .ci/run starts it")
+        pytest.skip(f"Redis at {host}:{port} is not reachable")

@@ -4,7 +4,6 @@ shared between two gateway instances through Redis."""
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from agentcore.config.loader import load_config_from_dict
 from agentcore.config.schema import AgentConfig
 from agentcore.serve.upstream_keys import SECRET_ENV, UpstreamKeyStore
+from tests.helpers import require_redis
 from tests.llm.http._fakes import FakeOllama, FakeTokenApi
 from tests.llm.http.conftest import ollama_llm, token_llm
 from tests.serve.conftest import ADMIN, Server, run_server
@@ -100,17 +100,8 @@ def test_each_gateway_user_calls_upstream_with_their_stored_key(
         assert len(raw) == 2 and "sk-upstream" not in repr(raw)
 
 
-def _redis_or_skip() -> None:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        if os.environ.get("CI"):
-            pytest.fail("Redis at 127.0.0.1:6379 is not reachable; .ci/run starts it")
-        pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
-
-
 def test_two_gateways_share_one_auth_token_through_redis(tmp_path: Path, token_api: FakeTokenApi) -> None:
-    _redis_or_skip()
+    require_redis()
     llm = token_llm(token_api.url)
     llm["http"]["name"] = "ernie-" + os.urandom(6).hex()  # its own Redis key: runs never collide
     servers: list[Server] = []

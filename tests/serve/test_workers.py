@@ -23,7 +23,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.fakes import FakeOpenAI, RecordedRequest
-from tests.helpers import write_config
+from tests.helpers import require_redis, write_config
 from tests.storage.conftest import PG_DSN, Db, make_db
 
 ADMIN = "admin-secret-for-workers-01"
@@ -32,18 +32,9 @@ SESSIONS, TURNS = 50, 10
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _redis_or_skip() -> None:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        if os.environ.get("CI"):
-            pytest.fail("Redis at 127.0.0.1:6379 is not reachable; .ci/run starts it")
-        pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
-
-
 @pytest.fixture
 def pg(tmp_path: Path) -> Iterator[Db]:
-    _redis_or_skip()
+    require_redis()
     yield from make_db("postgres", tmp_path)
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from agentcore.config.loader import load_config_from_dict
 from agentcore.llm.client import RetryingClient, complete
 from agentcore.llm.providers.http.redis_tokens import RedisTokenStore
 from agentcore.llm.providers.http.service import HttpService
 from agentcore.llm.request import LLMRequest
 from agentcore.messages import InternalMessage
+from tests.helpers import require_redis
 from tests.llm.http._fakes import FakeTokenApi
 from tests.llm.http.conftest import agent_data, token_llm
 
@@ -20,15 +19,7 @@ REDIS_URL = os.environ.get("AGENTCORE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 async def _store(provider: str) -> RedisTokenStore:
-    redis = pytest.importorskip("redis.asyncio")
-    try:
-        client = redis.Redis.from_url(REDIS_URL)
-        await client.ping()
-        await client.aclose()
-    except Exception:
-        if os.environ.get("CI"):  # .ci/run starts Redis: missing there is a failure, not a skip
-            pytest.fail("no Redis at " + REDIS_URL)
-        pytest.skip("no Redis at " + REDIS_URL)
+    require_redis()
     return RedisTokenStore(REDIS_URL, provider, prefix=f"agentcore-test:{os.urandom(4).hex()}")
 
 
